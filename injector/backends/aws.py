@@ -1,0 +1,114 @@
+"""botocore clients shared by every backend: one per (service, region), bounded by the deadline.
+
+botocore is used directly (it is boto3's engine, with the same credential chain) because
+importing boto3 on top of it costs every start another ~30 ms for nothing we use.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING, Any
+
+import botocore.session
+from botocore.config import Config as BotoConfig
+
+from injector import __version__
+from injector.errors import ConfigError
+
+if TYPE_CHECKING:
+    from injector.deadline import Deadline
+
+CONNECT_TIMEOUT = 3.0
+READ_TIMEOUT = 10.0
+DEFAULT_ATTEMPTS = 5
+METADATA_TIMEOUT = "2"
+METADATA_ATTEMPTS = "3"
+GLOBAL_S3_REGION = "us-east-1"
+
+
+class Clients:
+    """Create botocore clients lazily, once per (service, region), thread-safely."""
+
+    def __init__(self, deadline: Deadline, max_pool: int) -> None:
+        """Prepare a session; nothing touches the network yet."""
+        self.deadline = deadline
+        self._max_pool = max_pool
+        self._lock = threading.Lock()
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._session = botocore.session.get_session()
+        self._session.user_agent_extra = f"injector/{__version__}"
+        self._tune_metadata()
+        self._default_region: str | None = _environment_region()
+        self._metadata_region_done = False
+
+    def _tune_metadata(self) -> None:
+        """Give the instance-metadata provider more than one 1-second attempt."""
+        for name, value in (
+            ("metadata_service_timeout", METADATA_TIMEOUT),
+            ("metadata_service_num_attempts", METADATA_ATTEMPTS),
+        ):
+            if self._session.get_config_variable(name) in (None, 1, "1"):
+                self._session.set_config_variable(name, value)
+
+    def get(self, service: str, region: str | None, *, reference: str) -> Any:  # noqa: ANN401
+        """Return the client for *service* in *region* (or the default region)."""
+        with self._lock:
+            resolved = region or self._region(service, reference)
+            key = (service, resolved)
+            if key not in self._clients:
+                self._clients[key] = self._create(service, resolved)
+            return self._clients[key]
+
+    def _region(self, service: str, reference: str) -> str:
+        if self._default_region is None and not self._metadata_region_done:
+            self._metadata_region_done = True
+            self._default_region = _metadata_region(self._session)
+        if self._default_region:
+            return self._default_region
+        if service == "s3":
+            return GLOBAL_S3_REGION  # S3 redirects to the bucket's own region
+        msg = "no AWS region: set AWS_REGION or add ?region= to the reference"
+        raise ConfigError(msg, reference=reference)
+
+    def _create(self, service: str, region: str) -> Any:  # noqa: ANN401
+        left = self.deadline.remaining()
+        config = BotoConfig(
+            connect_timeout=max(0.1, min(CONNECT_TIMEOUT, left)),
+            read_timeout=max(0.1, min(READ_TIMEOUT, left)),
+            retries={"mode": _retry_mode(), "total_max_attempts": _max_attempts()},
+            max_pool_connections=self._max_pool,
+            tcp_keepalive=True,
+        )
+        return self._session.create_client(service, region_name=region, config=config)
+
+
+def _environment_region() -> str | None:
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        value = os.environ.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+def _metadata_region(session: Any) -> str | None:  # noqa: ANN401 - botocore session
+    if os.environ.get("AWS_EC2_METADATA_DISABLED", "").lower() == "true":
+        return None
+    from botocore.utils import InstanceMetadataRegionFetcher  # noqa: PLC0415 - rare path
+
+    fetcher = InstanceMetadataRegionFetcher(
+        timeout=float(session.get_config_variable("metadata_service_timeout")),
+        num_attempts=int(session.get_config_variable("metadata_service_num_attempts")),
+    )
+    region: str | None = fetcher.retrieve_region()
+    return region
+
+
+def _retry_mode() -> str:
+    mode = os.environ.get("AWS_RETRY_MODE", "").strip().lower()
+    return mode if mode in {"standard", "adaptive"} else "standard"
+
+
+def _max_attempts() -> int:
+    raw = os.environ.get("AWS_MAX_ATTEMPTS", "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_ATTEMPTS

@@ -1,0 +1,183 @@
+"""Command line: ``injector [OPTIONS] [--] COMMAND [ARG...]`` and the reserved subcommands."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+from typing import TYPE_CHECKING
+
+from injector import config as settings
+from injector import log
+from injector.errors import SOFTWARE, ConfigError, InjectorError, UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from injector.config import Config
+
+RESERVED = ("exec", "check", "put", "encrypt", "copy", "version", "help")
+SEED_NAME = "secret_squirrel"
+SEED_ENTRYPOINT = "/bin/dockerstart"
+USAGE = """\
+usage: injector [OPTIONS] [--] COMMAND [ARG...]
+       injector exec [OPTIONS] [--] COMMAND [ARG...]
+       injector check [--json] [--env-file PATH]
+       injector put REFERENCE [--kms-key-id KEY | --no-kms] [--from-file PATH]
+       injector encrypt --kms-key-id KEY [--context JSON]
+       injector copy DEST
+       injector version | help
+
+Fetches the secrets that environment variables refer to (ref+s3://, ref+awsssm://,
+ref+awssecrets://, ref+awskms://, SSM/Secrets Manager ARNs, CREDENTIALS_<NAME>=true,
+INJECTOR_ENV_FILES), then execs COMMAND with them in its environment.
+Options stop at the first word that is not an option. Every option has a variable:
+"""
+
+
+def main(argv: Sequence[str]) -> int:
+    """Run injector; returns an exit code only when it does not exec."""
+    try:
+        return _main(argv, os.environ)
+    except InjectorError as err:
+        _report(err)
+        return err.exit_code
+    except Exception as exc:  # noqa: BLE001 - last resort: report without locals, exit 70
+        lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
+        log.error("internal_error", error=type(exc).__name__, traceback="".join(lines))
+        return SOFTWARE
+
+
+def _report(err: InjectorError) -> None:
+    fields: dict[str, object] = {"error": err.message, "kind": err.kind, "exit_code": err.exit_code}
+    if err.reference:
+        fields["reference"] = err.reference
+    if isinstance(err, UsageError):
+        fields["hint"] = "see injector --help"
+    log.error("failed", **fields)
+
+
+def _main(argv: Sequence[str], environ: Mapping[str, str]) -> int:
+    config = settings.from_environment(environ)
+    log.configure(config.log_level, config.log_format)
+    entrypoint = _entrypoint(argv, environ)
+    if entrypoint is not None:
+        return _exec(config, [entrypoint, *argv[1:]], environ)
+    args = list(argv[1:])
+    command = args.pop(0) if args and args[0] in RESERVED else "exec"
+    if command in {"help", "version"}:
+        return _help() if command == "help" else _version()
+    return _dispatch(config, command, args, environ)
+
+
+def _dispatch(config: Config, command: str, args: list[str], environ: Mapping[str, str]) -> int:
+    if command == "exec":
+        config, flags, rest = parse_options(config, args, {}, interspersed=False)
+        if rest is None:
+            return _version() if "--version" in flags else _help()
+        if not rest:
+            raise UsageError("no COMMAND given (and INJECTOR_ENTRYPOINT is not set)")
+        return _exec(config, rest, environ)
+    module = importlib.import_module(f"injector.commands.{command}")
+    config, flags, rest = parse_options(config, args, module.FLAGS, interspersed=True)
+    if rest is None:
+        return _version() if "--version" in flags else _help()
+    log.configure(config.log_level, config.log_format)
+    code: int = module.main(config, flags, rest)
+    return code
+
+
+def _entrypoint(argv: Sequence[str], environ: Mapping[str, str]) -> str | None:
+    entrypoint = environ.get("INJECTOR_ENTRYPOINT", "")
+    if not entrypoint and argv and os.path.basename(argv[0]).startswith(SEED_NAME):
+        entrypoint = SEED_ENTRYPOINT
+    if not entrypoint:
+        return None
+    if not entrypoint.startswith("/"):
+        raise ConfigError("INJECTOR_ENTRYPOINT must be an absolute path")
+    return entrypoint
+
+
+def _exec(config: Config, command: list[str], environ: Mapping[str, str]) -> int:
+    from injector.run import run  # noqa: PLC0415 - keeps help/version light
+
+    log.configure(config.log_level, config.log_format)
+    run(config, command, environ)
+
+
+def _version() -> int:
+    from injector.buildinfo import describe  # noqa: PLC0415
+
+    sys.stdout.write("\n".join(describe()) + "\n")
+    return 0
+
+
+def _help() -> int:
+    rows = [
+        f"  {o.flag + (' VALUE' if o.takes_value else ''):<26} {o.variable:<28} {o.help}"
+        for o in settings.OPTIONS
+    ]
+    sys.stdout.write(USAGE + "\n".join(rows) + "\n  --version, -h/--help\n")
+    return 0
+
+
+def parse_options(
+    config: Config,
+    args: list[str],
+    extra: Mapping[str, bool],
+    *,
+    interspersed: bool,
+) -> tuple[Config, dict[str, str | None], list[str] | None]:
+    """Parse options from *args*: (config, extra flags, positional words).
+
+    Positional is None when help was asked for; the flags then hold ``--version``
+    if that was asked for instead. Without *interspersed*, parsing stops at the
+    first word that is not an option (like getopt's ``+``).
+    """
+    flags: dict[str, str | None] = {}
+    positional: list[str] = []
+    queue = list(args)
+    while queue:
+        word = queue.pop(0)
+        if word == "--":
+            positional.extend(queue)
+            break
+        if not word.startswith("-") or word == "-":
+            positional.append(word)
+            if not interspersed:
+                positional.extend(queue)
+                break
+            continue
+        if word in {"-h", "--help", "--version"}:
+            return config, {word: None}, None
+        config = _one_option(config, word, queue, extra, flags)
+    return config, flags, positional
+
+
+def _one_option(
+    config: Config,
+    word: str,
+    queue: list[str],
+    extra: Mapping[str, bool],
+    flags: dict[str, str | None],
+) -> Config:
+    name, equals, inline = word.partition("=")
+    option = settings.BY_FLAG.get(name)
+    takes_value = option.takes_value if option else extra.get(name)
+    if takes_value is None:
+        raise UsageError(f"unknown option {name!r}")
+    value: str | None = None
+    if takes_value:
+        if equals:
+            value = inline
+        elif queue:
+            value = queue.pop(0)
+        else:
+            raise UsageError(f"option {name} needs a value")
+    elif equals:
+        raise UsageError(f"option {name} takes no value")
+    if option is None:
+        flags[name] = value
+        return config
+    return settings.apply(config, option, value, name)

@@ -1,0 +1,1 @@
+"""Subcommands other than exec; each module exposes ``main(config, args) -> int``."""

@@ -1,0 +1,104 @@
+"""Decide what goes where, from the environment and the config alone (no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from injector import references
+from injector.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+    from injector.config import Config
+    from injector.references import Reference
+
+CREDENTIALS_PREFIX = "CREDENTIALS_"
+CONTROL_PREFIXES = ("INJECTOR_", CREDENTIALS_PREFIX)
+CONTROL_NAMES = frozenset({"BUCKETSUFFIX"})
+SEED_BUCKET_PREFIX = "my-secrets-bucket-"
+FILE_SUFFIX = "_FILE"
+_OFF = frozenset({"false", "0", "no", "off", ""})
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One variable that receives one secret."""
+
+    variable: str
+    reference: Reference
+    trim: bool = False
+    to_file: bool = False
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything to fetch and where it goes."""
+
+    deliveries: tuple[Delivery, ...]
+    env_files: tuple[Reference, ...]
+    drop: frozenset[str]
+
+    def references(self) -> list[Reference]:
+        """Every reference to resolve, each once, in plan order."""
+        seen: dict[Reference, None] = {}
+        for delivery in self.deliveries:
+            seen.setdefault(delivery.reference)
+        for reference in self.env_files:
+            seen.setdefault(reference)
+        return list(seen)
+
+    def __bool__(self) -> bool:
+        """Tell whether anything at all must be fetched."""
+        return bool(self.deliveries or self.env_files)
+
+
+def is_control(name: str) -> bool:
+    """Tell whether *name* is one of injector's own control variables."""
+    return name.startswith(CONTROL_PREFIXES) or name in CONTROL_NAMES
+
+
+def build(environ: Mapping[str, str], config: Config) -> Plan:
+    """Turn the environment and config into a Plan, or raise ConfigError."""
+    explicit = list(_explicit(environ))
+    deliveries = [*explicit, *_seed(environ, config)]
+    env_files = tuple(references.parse(text) for text in config.env_files)
+    drop = {d.variable for d in explicit}
+    if not config.keep_control_vars:
+        drop |= {name for name in environ if is_control(name)}
+    return Plan(tuple(deliveries), env_files, frozenset(drop))
+
+
+def _explicit(environ: Mapping[str, str]) -> Iterator[Delivery]:
+    for name, value in environ.items():
+        if is_control(name) or not references.is_reference(value):
+            continue
+        reference = references.parse(value)
+        yield Delivery(name, reference, to_file=name.endswith(FILE_SUFFIX))
+
+
+def _seed(environ: Mapping[str, str], config: Config) -> Iterator[Delivery]:
+    names = [
+        name[len(CREDENTIALS_PREFIX) :]
+        for name, value in environ.items()
+        if name.startswith(CREDENTIALS_PREFIX) and value.strip().lower() not in _OFF
+    ]
+    if not names:
+        return
+    bucket = _seed_bucket(environ, config)
+    for name in names:
+        if not name:
+            raise ConfigError("CREDENTIALS_ needs a name after the prefix")
+        reference = references.parse(f"ref+s3://{bucket}/{name}")
+        yield Delivery(name, reference, trim=True)
+
+
+def _seed_bucket(environ: Mapping[str, str], config: Config) -> str:
+    if config.bucket:
+        return config.bucket
+    suffix = environ.get("BUCKETSUFFIX", "").strip()
+    if not suffix:
+        msg = "CREDENTIALS_* variables need BUCKETSUFFIX (or INJECTOR_BUCKET) to name the bucket"
+        raise ConfigError(msg)
+    return SEED_BUCKET_PREFIX + suffix

@@ -1,0 +1,184 @@
+"""Parse secret references once into frozen values.
+
+Grammar (vals-compatible, see README "References"):
+
+- ``ref+s3://BUCKET/KEY[?region=R&version_id=V]``
+- ``ref+awsssm://PATH[?region=R&version=N]`` (parameter ``/PATH``)
+- ``ref+awssecrets://NAME_OR_ARN[?version_stage=S&version_id=V]``
+- ``ref+awskms://BASE64[?context=URL_ENCODED_JSON&key=K&alg=A]``
+- ``arn:PARTITION:ssm:REGION:ACCOUNT:parameter/NAME``
+- ``arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME[:json-key:version-stage:version-id]``
+
+Any of them may end in ``#/json/pointer``; ``optional=true`` is accepted by all.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, unquote
+
+from injector.errors import ConfigError
+
+SCHEMES = {"s3": "s3", "awsssm": "ssm", "awssecrets": "secretsmanager", "awskms": "kms"}
+_COMMON = frozenset({"region", "optional"})
+ALLOWED_PARAMS = {
+    "s3": _COMMON | {"version_id"},
+    "ssm": _COMMON | {"version", "label"},
+    "secretsmanager": _COMMON | {"version_stage", "version_id"},
+    "kms": _COMMON | {"context", "key", "alg"},
+}
+_ARN = re.compile(r"^arn:aws[a-z-]*:(ssm|secretsmanager):[a-z0-9-]*:\d*:(parameter/|secret:)")
+_DISPLAY_MAX = 96
+
+
+@dataclass(frozen=True)
+class Source:
+    """What one backend call fetches: a reference without pointer or ``optional``."""
+
+    service: str
+    name: str
+    region: str | None = None
+    options: tuple[tuple[str, str], ...] = ()
+
+    def option(self, key: str) -> str | None:
+        """Return the value of option *key*, or None."""
+        return dict(self.options).get(key)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A parsed reference: where the secret lives and which part of it is wanted."""
+
+    text: str
+    source: Source
+    pointer: str | None = None
+    optional: bool = False
+
+    def __str__(self) -> str:
+        """Render shortly and value-free, for messages and logs."""
+        return display(self.text)
+
+
+def display(text: str) -> str:
+    """Shorten long reference texts (KMS ciphertexts) for messages."""
+    if len(text) <= _DISPLAY_MAX:
+        return text
+    return f"{text[: _DISPLAY_MAX - 24]}...({len(text)} chars)"
+
+
+def is_reference(value: str) -> bool:
+    """Tell whether an environment value asks for a secret."""
+    return value.startswith("ref+") or _ARN.match(value) is not None
+
+
+def parse(text: str) -> Reference:
+    """Parse *text* into a Reference or raise ConfigError naming it."""
+    body, pointer = _split_fragment(text)
+    if body.startswith("arn:"):
+        return _parse_arn(text, body, pointer)
+    if not body.startswith("ref+") or "://" not in body:
+        raise ConfigError("not a reference (expected ref+SCHEME://...)", reference=display(text))
+    scheme, _, rest = body[4:].partition("://")
+    service = SCHEMES.get(scheme)
+    if service is None:
+        known = ", ".join(f"ref+{s}" for s in SCHEMES)
+        raise ConfigError(f"unknown scheme {scheme!r} (known: {known})", reference=display(text))
+    location, _, query = rest.partition("?")
+    params = _params(text, service, query)
+    name = _name(text, service, location)
+    return _build(text, service, name, params, pointer)
+
+
+def _build(
+    text: str, service: str, name: str, params: dict[str, str], pointer: str | None
+) -> Reference:
+    optional = _flag(text, params.pop("optional", "false"))
+    region = params.pop("region", None) or None
+    source = Source(service, name, region, tuple(sorted(params.items())))
+    return Reference(text, source, pointer, optional)
+
+
+def _split_fragment(text: str) -> tuple[str, str | None]:
+    body, hash_sign, fragment = text.partition("#")
+    if not hash_sign:
+        return text, None
+    if fragment and not fragment.startswith("/"):
+        msg = "a JSON pointer after '#' must start with '/'"
+        raise ConfigError(msg, reference=display(text))
+    return body, fragment
+
+
+def _params(text: str, service: str, query: str) -> dict[str, str]:
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
+    except ValueError:
+        raise ConfigError("malformed query string", reference=display(text)) from None
+    params: dict[str, str] = {}
+    for key, value in pairs:
+        if key not in ALLOWED_PARAMS[service]:
+            allowed = ", ".join(sorted(ALLOWED_PARAMS[service]))
+            msg = f"unsupported parameter {key!r} (allowed: {allowed})"
+            raise ConfigError(msg, reference=display(text))
+        if key in params:
+            raise ConfigError(f"parameter {key!r} given twice", reference=display(text))
+        params[key] = value
+    return params
+
+
+def _flag(text: str, value: str) -> bool:
+    lowered = value.lower()
+    if lowered in {"true", "1", "yes"}:
+        return True
+    if lowered in {"false", "0", "no", ""}:
+        return False
+    raise ConfigError(f"optional must be true or false, not {value!r}", reference=display(text))
+
+
+def _name(text: str, service: str, location: str) -> str:
+    if not location:
+        raise ConfigError("the reference names nothing", reference=display(text))
+    if service == "s3":
+        bucket, slash, key = location.partition("/")
+        if not bucket or not slash or not key:
+            raise ConfigError("expected ref+s3://BUCKET/KEY", reference=display(text))
+        return f"{bucket}/{unquote(key)}"
+    if service == "ssm":
+        return "/" + unquote(location).lstrip("/")
+    if service == "secretsmanager":
+        return unquote(location)
+    return location
+
+
+def _parse_arn(text: str, arn: str, pointer: str | None) -> Reference:
+    match = _ARN.match(arn)
+    if match is None:
+        raise ConfigError("unsupported ARN (expected an SSM parameter or a secret)", reference=text)
+    parts = arn.split(":")
+    region = parts[3] or None
+    if match.group(1) == "ssm":
+        return _ssm_arn(text, parts, region, pointer)
+    return _secret_arn(text, parts, region, pointer)
+
+
+def _ssm_arn(text: str, parts: list[str], region: str | None, pointer: str | None) -> Reference:
+    rest = ":".join(parts[5:]).removeprefix("parameter/")
+    if not rest:
+        raise ConfigError("the ARN names no parameter", reference=text)
+    name = "/" + rest if "/" in rest else rest
+    return Reference(text, Source("ssm", name, region), pointer)
+
+
+def _secret_arn(text: str, parts: list[str], region: str | None, pointer: str | None) -> Reference:
+    if len(parts) < 7 or not parts[6] or len(parts) > 10:  # noqa: PLR2004 - ARN field positions
+        msg = "expected arn:...:secret:NAME[:json-key:version-stage:version-id]"
+        raise ConfigError(msg, reference=text)
+    extra = [*parts[7:], "", "", ""][:3]
+    json_key, stage, version_id = extra
+    if json_key and pointer:
+        raise ConfigError("give either a json-key field or a '#' pointer, not both", reference=text)
+    if json_key:
+        pointer = "/" + json_key.replace("~", "~0").replace("/", "~1")
+    options = tuple((k, v) for k, v in (("version_id", version_id), ("version_stage", stage)) if v)
+    source = Source("secretsmanager", ":".join(parts[:7]), region, options)
+    return Reference(text, source, pointer)

@@ -1,0 +1,67 @@
+"""The exec pipeline: plan, check the target, fetch, build the environment, exec."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TYPE_CHECKING, NoReturn
+
+from injector import envfile, execute, log, plan, sinks
+from injector.deadline import Deadline
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from injector.config import Config
+    from injector.references import Reference
+    from injector.secret import Secret
+
+
+def run(config: Config, command: Sequence[str], environ: Mapping[str, str]) -> NoReturn:
+    """Resolve every secret the environment asks for, then exec *command*."""
+    started = time.monotonic()
+    deadline = Deadline(config.timeout)
+    environ = sinks.launcher_cleanup(environ)
+    the_plan = plan.build(environ, config)
+    lookup_path = environ.get("PATH") if config.pristine else _child_path(environ, the_plan)
+    executable = execute.locate(command[0], lookup_path)
+    if not the_plan:
+        env = sinks.child_environment(environ, the_plan, {}, [], pristine=config.pristine)
+        execute.exec_target(executable, list(command), env)
+    values, pairs, release = _fetch(the_plan, deadline, config)
+    env = sinks.child_environment(environ, the_plan, values, pairs, pristine=config.pristine)
+    log.info(
+        "secrets_injected",
+        variables=sum(v is not None for v in values.values()),
+        env_file_pairs=len(pairs),
+        target=command[0],
+        ms=round((time.monotonic() - started) * 1000, 1),
+    )
+    execute.exec_target(executable, list(command), env, before=release)
+
+
+def _child_path(environ: Mapping[str, str], the_plan: plan.Plan) -> str | None:
+    if "PATH" in the_plan.drop:
+        return None
+    return environ.get("PATH")
+
+
+def _fetch(
+    the_plan: plan.Plan, deadline: Deadline, config: Config
+) -> tuple[dict[Reference, Secret | None], list[tuple[str, bytes]], Callable[[], None]]:
+    from injector.hardening import Protection  # noqa: PLC0415 - only when fetching
+    from injector.resolve import resolve  # noqa: PLC0415 - imports botocore
+
+    protection = Protection()
+    references = the_plan.references()
+    log.debug("resolving", references=[str(r) for r in references], pid=os.getpid())
+    values = resolve(references, deadline, config.max_concurrency)
+    pairs: list[tuple[str, bytes]] = []
+    for reference in the_plan.env_files:
+        secret = values.get(reference)
+        if secret is not None:
+            found = envfile.parse(secret.reveal(), reference=str(reference))
+            for _, value in found:
+                log.register_secret(value)
+            pairs.extend(found)
+    return values, pairs, protection.release

@@ -1,0 +1,96 @@
+"""Build the child's environment in memory.
+
+It is the original environment, minus references and control variables, plus the
+secrets, with what the frozen launchers added undone.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING
+
+from injector.errors import BadDataError, ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from injector.plan import Plan
+    from injector.references import Reference
+    from injector.secret import Secret
+
+# Linux refuses any single "NAME=value" string longer than this (MAX_ARG_STRLEN).
+MAX_ENV_STRING = 128 * 1024
+LAUNCHER_PREFIXES = ("_PYI_", "STATICX_", "_MEIPASS")
+ORIG_SUFFIX = "_ORIG"
+TMPDIR_SAVED = "INJECTOR_ORIG_TMPDIR"
+UNSET_MARK = "\x00unset"
+
+Env = dict[bytes, bytes]
+
+
+def launcher_cleanup(environ: Mapping[str, str]) -> dict[str, str]:
+    """Return *environ* without what PyInstaller and staticx added for themselves."""
+    env = {k: v for k, v in environ.items() if not k.startswith(LAUNCHER_PREFIXES)}
+    if not getattr(sys, "frozen", False):
+        return env
+    _restore(env, "LD_LIBRARY_PATH", env.pop("LD_LIBRARY_PATH" + ORIG_SUFFIX, None))
+    if TMPDIR_SAVED in env:
+        saved = env.pop(TMPDIR_SAVED)
+        _restore(env, "TMPDIR", None if saved == UNSET_MARK else saved)
+    return env
+
+
+def _restore(env: dict[str, str], name: str, original: str | None) -> None:
+    if original is None:
+        env.pop(name, None)
+    else:
+        env[name] = original
+
+
+def child_environment(
+    environ: Mapping[str, str],
+    plan: Plan,
+    values: Mapping[Reference, Secret | None],
+    env_file_pairs: list[tuple[str, bytes]],
+    *,
+    pristine: bool,
+) -> Env:
+    """Compose the environment handed to execve, as bytes."""
+    base = {} if pristine else {k: v for k, v in environ.items() if k not in plan.drop}
+    env: Env = {os.fsencode(k): os.fsencode(v) for k, v in base.items()}
+    explicit = {d.variable for d in plan.deliveries}
+    for name, value in env_file_pairs:
+        if name not in explicit and os.fsencode(name) not in env:
+            env[_name(name)] = value
+    for delivery in plan.deliveries:
+        if delivery.to_file:
+            msg = "delivery to files (*_FILE) is not supported yet"
+            raise ConfigError(msg, reference=str(delivery.reference))
+        secret = values.get(delivery.reference)
+        if secret is None:
+            continue
+        raw = secret.reveal()
+        env[_name(delivery.variable)] = raw.strip() if delivery.trim else raw
+    _validate(env)
+    return env
+
+
+def _name(name: str) -> bytes:
+    if not name or "=" in name or "\x00" in name:
+        raise BadDataError(f"{name!r} cannot be an environment variable name")
+    return os.fsencode(name)
+
+
+def _validate(env: Env) -> None:
+    for name, value in env.items():
+        label = name.decode("utf-8", "replace")
+        if b"\x00" in value:
+            msg = f"the value for {label} contains a NUL byte, which an environment cannot hold"
+            raise BadDataError(msg)
+        if len(name) + len(value) + 2 > MAX_ENV_STRING:
+            msg = (
+                f"the value for {label} is {len(value)} bytes, above Linux's 128 KiB limit "
+                "for one environment string; deliver it as a file (*_FILE)"
+            )
+            raise BadDataError(msg)
