@@ -27,7 +27,7 @@ def test_no_interpolation_anywhere() -> None:
 
 
 def test_double_quote_escapes_and_multiline() -> None:
-    """Double quotes decode \\n and \\"; quoted values may span lines."""
+    """Double quotes decode backslash escapes; quoted values may span lines."""
     text = 'A="one\\ntwo \\"q\\""\nB="multi\nline"\nC=\'lit\\n\'\n'
     assert _pairs(text) == {"A": b'one\ntwo "q"', "B": b"multi\nline", "C": b"lit\\n"}
 
