@@ -6,7 +6,7 @@ import importlib
 import os
 import sys
 import traceback
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from injector import config as settings
 from injector import log
@@ -34,6 +34,14 @@ ref+awssecrets://, ref+awskms://, SSM/Secrets Manager ARNs, CREDENTIALS_<NAME>=t
 INJECTOR_ENV_FILES), then execs COMMAND with them in its environment.
 Options stop at the first word that is not an option. Every option has a variable:
 """
+
+
+def entry() -> NoReturn:
+    """Run with sys.argv and leave at once, without waiting for worker threads."""
+    code = main(sys.argv)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def main(argv: Sequence[str]) -> int:
