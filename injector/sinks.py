@@ -15,7 +15,7 @@ from injector.errors import BadDataError, ConfigError
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from injector.plan import Plan
+    from injector.plan import Delivery, Plan
     from injector.references import Reference
     from injector.secret import Secret
 
@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 MAX_ENV_STRING = 128 * 1024
 LAUNCHER_PREFIXES = ("_PYI_", "STATICX_", "_MEIPASS")
 ORIG_SUFFIX = "_ORIG"
-TMPDIR_SAVED = "INJECTOR_ORIG_TMPDIR"
-UNSET_MARK = "\x00unset"
+# Our staticx bootloader saves the original TMPDIR here: "=VALUE" when it was set, "-" when not.
+TMPDIR_SAVED = "STATICX_ORIG_TMPDIR"
 
 Env = dict[bytes, bytes]
 
@@ -32,12 +32,11 @@ Env = dict[bytes, bytes]
 def launcher_cleanup(environ: Mapping[str, str]) -> dict[str, str]:
     """Return *environ* without what PyInstaller and staticx added for themselves."""
     env = {k: v for k, v in environ.items() if not k.startswith(LAUNCHER_PREFIXES)}
-    if not getattr(sys, "frozen", False):
-        return env
-    _restore(env, "LD_LIBRARY_PATH", env.pop("LD_LIBRARY_PATH" + ORIG_SUFFIX, None))
-    if TMPDIR_SAVED in env:
-        saved = env.pop(TMPDIR_SAVED)
-        _restore(env, "TMPDIR", None if saved == UNSET_MARK else saved)
+    saved_tmpdir = environ.get(TMPDIR_SAVED)
+    if saved_tmpdir is not None:
+        _restore(env, "TMPDIR", saved_tmpdir[1:] if saved_tmpdir.startswith("=") else None)
+    if getattr(sys, "frozen", False):
+        _restore(env, "LD_LIBRARY_PATH", env.pop("LD_LIBRARY_PATH" + ORIG_SUFFIX, None))
     return env
 
 
@@ -48,15 +47,19 @@ def _restore(env: dict[str, str], name: str, original: str | None) -> None:
         env[name] = original
 
 
-def child_environment(
+def child_environment(  # noqa: PLR0913 - the file paths are one more keyword input
     environ: Mapping[str, str],
     plan: Plan,
     values: Mapping[Reference, Secret | None],
     env_file_pairs: list[tuple[str, bytes]],
     *,
     pristine: bool,
+    files: Mapping[str, str] | None = None,
 ) -> Env:
-    """Compose the environment handed to execve, as bytes."""
+    """Compose the environment handed to execve, as bytes.
+
+    *files* maps each ``*_FILE`` variable to the path of the file holding its secret.
+    """
     base = {} if pristine else {k: v for k, v in environ.items() if k not in plan.drop}
     env: Env = {os.fsencode(k): os.fsencode(v) for k, v in base.items()}
     explicit = {d.variable for d in plan.deliveries}
@@ -64,16 +67,24 @@ def child_environment(
         if name not in explicit and os.fsencode(name) not in env:
             env[_name(name)] = value
     for delivery in plan.deliveries:
-        if delivery.to_file:
-            msg = "delivery to files (*_FILE) is not supported yet"
-            raise ConfigError(msg, reference=str(delivery.reference))
         secret = values.get(delivery.reference)
         if secret is None:
+            continue
+        if delivery.to_file:
+            env[_name(delivery.variable)] = os.fsencode(_file_path(delivery, files))
             continue
         raw = secret.reveal()
         env[_name(delivery.variable)] = raw.strip() if delivery.trim else raw
     _validate(env)
     return env
+
+
+def _file_path(delivery: Delivery, files: Mapping[str, str] | None) -> str:
+    path = (files or {}).get(delivery.variable)
+    if path is None:
+        msg = "the secret file for this *_FILE variable was not written"
+        raise ConfigError(msg, reference=str(delivery.reference))
+    return path
 
 
 def _name(name: str) -> bytes:

@@ -64,9 +64,16 @@ def test_launcher_variables_removed_and_restored(monkeypatch: pytest.MonkeyPatch
     environ = {
         "LD_LIBRARY_PATH": "/tmp/_MEI1", "LD_LIBRARY_PATH_ORIG": "/opt/lib",
         "_PYI_APPLICATION_HOME_DIR": "/tmp/_MEI1", "STATICX_BUNDLE_DIR": "/tmp/sx",
-        "TMPDIR": "/dev/shm", sinks.TMPDIR_SAVED: sinks.UNSET_MARK, "KEEP": "1",
+        "TMPDIR": "/dev/shm", sinks.TMPDIR_SAVED: "-", "KEEP": "1",
     }
     assert sinks.launcher_cleanup(environ) == {"LD_LIBRARY_PATH": "/opt/lib", "KEEP": "1"}
+
+
+def test_tmpdir_restored_to_original_value() -> None:
+    """The bootloader's saved TMPDIR ("=VALUE") is put back, even an empty one."""
+    assert sinks.launcher_cleanup({"TMPDIR": "/dev", sinks.TMPDIR_SAVED: "=/scratch"}) == {
+        "TMPDIR": "/scratch"}
+    assert sinks.launcher_cleanup({"TMPDIR": "/dev", sinks.TMPDIR_SAVED: "="}) == {"TMPDIR": ""}
 
 
 def test_launcher_ld_library_path_removed_without_orig(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,44 @@
+/*
+ * sxinit: init-style supervision and temporary-directory selection for the
+ * staticx bootloader. Added by injector's build (packaging/staticx/); not
+ * part of upstream staticx. See packaging/staticx/README.md.
+ */
+#ifndef BOOTLOADER_SXINIT_H
+#define BOOTLOADER_SXINIT_H
+
+#include <sys/types.h>
+
+/* Exit code when no candidate temporary directory is usable (EX_CANTCREAT). */
+#define SXINIT_EXIT_NO_TMPDIR   73
+
+/* Environment variable holding TMPDIR as it was before the bootloader ran:
+ * "=VALUE" if TMPDIR was set (VALUE may be empty), "-" if it was unset. */
+#define SXINIT_ORIG_TMPDIR_ENV  "STATICX_ORIG_TMPDIR"
+
+/* First thing in main(): block every forwardable signal and SIGCHLD so that
+ * nothing which arrives during extraction is lost. */
+void sxinit_start(void);
+
+/* Pick the first usable root among $TMPDIR, /tmp, /dev/shm, /run, /var/tmp,
+ * /dev, create a private directory in it and return its malloc'd path.
+ * Sets TMPDIR to the chosen root and records the original TMPDIR in
+ * SXINIT_ORIG_TMPDIR_ENV. Exits SXINIT_EXIT_NO_TMPDIR with one line naming
+ * every candidate and why it was rejected when none works. */
+char *sxinit_create_tmpdir(void);
+
+/* Just before fork(): if a signal whose default action terminates a process
+ * arrived before the child exists, consume it and return the wait status of
+ * a process killed by it (else 0). */
+int sxinit_early_signal(void);
+
+/* In the child, between fork() and exec: restore the original signal mask. */
+void sxinit_child(void);
+
+/* In the parent: forward signals to the child, reap every child (orphans
+ * included) and return the wait status of `child` once it has terminated. */
+int sxinit_supervise(pid_t child);
+
+/* Wait status -> exit code: the child's code, or 128+n for death by signal n. */
+int sxinit_exit_code(int wstatus);
+
+#endif /* BOOTLOADER_SXINIT_H */
