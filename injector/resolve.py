@@ -31,29 +31,30 @@ def resolve(
 ) -> dict[Reference, Secret | None]:
     """Return each reference's Secret, or None for an optional one that is missing.
 
-    Raises the first failure (in reference order) after logging every failure.
+    Raises the first failure (in reference order) after logging every other failure.
     """
     started = time.monotonic()
-    clients = Clients(deadline, max_concurrency)
-    outcomes = _fetch_all(_batches(refs, clients), deadline, max_concurrency, refs)
-    results, failures = _apply(refs, outcomes)
+    each = resolve_each(refs, deadline, max_concurrency)
+    failures = [v for v in each.values() if isinstance(v, InjectorError)]
     for failure in failures[1:]:  # the first one is the final error line
-        log.error(
-            "secret_failed",
-            reference=failure.reference,
-            error=failure.message,
-            kind=failure.kind,
-            exit_code=failure.exit_code,
-        )
+        log.error("secret_failed", reference=failure.reference, error=failure.message,
+                  kind=failure.kind, exit_code=failure.exit_code)
     if failures:
         raise failures[0]
-    log.debug(
-        "resolved",
-        references=len(refs),
-        sources=len(outcomes),
-        ms=round((time.monotonic() - started) * 1000, 1),
-    )
-    return results
+    log.debug("resolved", references=len(refs), ms=round((time.monotonic() - started) * 1000, 1))
+    return {ref: value for ref, value in each.items() if not isinstance(value, InjectorError)}
+
+
+def resolve_each(
+    refs: Sequence[Reference], deadline: Deadline, max_concurrency: int
+) -> dict[Reference, Secret | InjectorError | None]:
+    """Fetch every reference once; keep each one's Secret, None (optional, missing) or error."""
+    clients = Clients(deadline, max_concurrency)
+    try:
+        outcomes = _fetch_all(_batches(refs, clients), deadline, max_concurrency, refs)
+    except InjectorError as exc:  # the deadline passed, or a reference cannot be planned
+        return dict.fromkeys(refs, exc)
+    return {ref: _outcome(ref, outcomes[ref.source]) for ref in refs}
 
 
 def _batches(refs: Sequence[Reference], clients: Clients) -> list[Batch]:
@@ -83,17 +84,11 @@ def _fetch_all(
     return outcomes
 
 
-def _apply(
-    refs: Sequence[Reference], outcomes: Outcomes
-) -> tuple[dict[Reference, Secret | None], list[InjectorError]]:
-    results: dict[Reference, Secret | None] = {}
-    failures: list[InjectorError] = []
-    for ref in refs:
-        try:
-            results[ref] = _one(ref, outcomes[ref.source])
-        except InjectorError as exc:
-            failures.append(exc)
-    return results, failures
+def _outcome(ref: Reference, outcome: bytes | InjectorError) -> Secret | InjectorError | None:
+    try:
+        return _one(ref, outcome)
+    except InjectorError as exc:
+        return exc
 
 
 def _one(ref: Reference, outcome: bytes | InjectorError) -> Secret | None:

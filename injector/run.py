@@ -11,6 +11,7 @@ from injector.deadline import Deadline
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
+    from types import ModuleType
 
     from injector.config import Config
     from injector.references import Reference
@@ -28,16 +29,56 @@ def run(config: Config, command: Sequence[str], environ: Mapping[str, str]) -> N
     if not the_plan:
         env = sinks.child_environment(environ, the_plan, {}, [], pristine=config.pristine)
         execute.exec_target(executable, list(command), env)
+    files = _files_module(the_plan)
+    if files is not None:
+        files.preflight(config)
     values, pairs, release = _fetch(the_plan, deadline, config)
-    env = sinks.child_environment(environ, the_plan, values, pairs, pristine=config.pristine)
+    written = files.deliver(the_plan, values, config) if files is not None else _NO_FILES
+    try:
+        env = sinks.child_environment(
+            environ, the_plan, values, pairs, pristine=config.pristine, files=written.paths
+        )
+        _log_injected(values, pairs, len(written.paths), command[0], started)
+        execute.exec_target(executable, list(command), env, before=release)
+    except BaseException:
+        written.remove()  # never leave secret files behind for a target that did not start
+        raise
+
+
+class _NoFiles:
+    paths: Mapping[str, str] = {}
+
+    def remove(self) -> None:
+        """Nothing was written."""
+
+
+_NO_FILES = _NoFiles()
+
+
+def _files_module(the_plan: plan.Plan) -> ModuleType | None:
+    """Import the file sink only when a *_FILE delivery needs it (it costs start time)."""
+    if not any(d.to_file for d in the_plan.deliveries):
+        return None
+    from injector import files  # noqa: PLC0415
+
+    return files
+
+
+def _log_injected(
+    values: Mapping[Reference, Secret | None],
+    pairs: list[tuple[str, bytes]],
+    file_count: int,
+    target: str,
+    started: float,
+) -> None:
     log.info(
         "secrets_injected",
         variables=sum(v is not None for v in values.values()),
         env_file_pairs=len(pairs),
-        target=command[0],
+        files=file_count,
+        target=target,
         ms=round((time.monotonic() - started) * 1000, 1),
     )
-    execute.exec_target(executable, list(command), env, before=release)
 
 
 def _child_path(environ: Mapping[str, str], the_plan: plan.Plan) -> str | None:

@@ -46,6 +46,7 @@ DENIED = frozenset(
         "DisabledException",
         "KMSDisabledException",
         "KeyUnavailableException",
+        "KMSInvalidStateException",  # key disabled or pending deletion: not the data's fault
         "AccountProblem",
         "AllAccessDisabled",
     }
@@ -55,7 +56,6 @@ BAD_DATA = frozenset(
         "InvalidCiphertextException",
         "IncorrectKeyException",
         "InvalidKeyUsageException",
-        "KMSInvalidStateException",
         "DecryptionFailure",
     }
 )

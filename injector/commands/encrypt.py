@@ -1,9 +1,21 @@
-"""``injector encrypt``: not available yet."""
+"""``injector encrypt --kms-key-id KEY [--context JSON] [--from-file PATH]``.
+
+Encrypts a value read from stdin (or a file) with KMS and prints the ``ref+awskms://``
+reference that decrypts it: standard base64, and the encryption context URL-encoded.
+Only the reference reaches stdout; the value is never printed.
+"""
 
 from __future__ import annotations
 
+import base64
+import json
+import sys
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
+from injector import log
+from injector.commands.put import read_value
+from injector.deadline import Deadline
 from injector.errors import UsageError
 
 if TYPE_CHECKING:
@@ -11,9 +23,73 @@ if TYPE_CHECKING:
 
     from injector.config import Config
 
-FLAGS: dict[str, bool] = {}
+FLAGS: dict[str, bool] = {"--kms-key-id": True, "--context": True, "--from-file": True}
 
 
-def main(_config: Config, _flags: Mapping[str, str | None], _args: Sequence[str]) -> int:
-    """Refuse: this subcommand comes in a later version."""
-    raise UsageError("'encrypt' is not available yet")
+def main(config: Config, flags: Mapping[str, str | None], args: Sequence[str]) -> int:
+    """Encrypt stdin under the key and print the reference."""
+    if args:
+        raise UsageError("encrypt takes no arguments (the value comes from stdin)")
+    key = flags.get("--kms-key-id")
+    if not key:
+        raise UsageError("encrypt needs --kms-key-id KEY")
+    encryption_context = parse_context(flags.get("--context"))
+    value = read_value(flags.get("--from-file"))
+    log.register_secret(value)
+    blob = _encrypt(config, key, value, encryption_context)
+    sys.stdout.write(reference(blob, encryption_context, key_region(key)) + "\n")
+    log.info("encrypted", key=key, bytes=len(value))
+    return 0
+
+
+def parse_context(raw: str | None) -> dict[str, str]:
+    """Parse ``--context``: a JSON object of strings."""
+    if raw is None:
+        return {}
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        raise UsageError("--context must be a JSON object") from None
+    if not isinstance(parsed, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in parsed.items()
+    ):
+        raise UsageError("--context must be a JSON object of strings")
+    return parsed
+
+
+def reference(
+    blob: bytes, encryption_context: Mapping[str, str], region: str | None = None
+) -> str:
+    """Render the ``ref+awskms://`` reference for *blob*, its context and its key's region."""
+    params: list[str] = []
+    if encryption_context:
+        compact = json.dumps(dict(encryption_context), separators=(",", ":"), sort_keys=True)
+        params.append("context=" + quote(compact, safe=""))
+    if region:
+        params.append("region=" + quote(region, safe=""))
+    text = "ref+awskms://" + base64.b64encode(blob).decode("ascii")
+    return text + ("?" + "&".join(params) if params else "")
+
+
+def _encrypt(config: Config, key: str, value: bytes, encryption_context: dict[str, str]) -> bytes:
+    from injector.backends.aws import Clients  # noqa: PLC0415 - imports botocore
+    from injector.backends.errors import translate  # noqa: PLC0415
+
+    clients = Clients(Deadline(config.timeout), 1)
+    params: dict[str, object] = {"KeyId": key, "Plaintext": value}
+    if encryption_context:
+        params["EncryptionContext"] = encryption_context
+    try:
+        client = clients.get("kms", key_region(key), reference=f"kms key {key}")
+        blob: bytes = client.encrypt(**params)["CiphertextBlob"]
+    except Exception as exc:  # noqa: BLE001 - reported with its exit code, without the value
+        raise translate(exc, f"kms key {key}") from None
+    return blob
+
+
+def key_region(key: str) -> str | None:
+    """Return the region a key ARN names, else None (the default region)."""
+    parts = key.split(":")
+    if key.startswith("arn:") and len(parts) > 3 and parts[3]:  # noqa: PLR2004 - ARN fields
+        return parts[3]
+    return None

@@ -1,0 +1,136 @@
+"""The SSM backend against botocore's Stubber: selectors, batching, not-found mapping."""
+
+from __future__ import annotations
+
+import botocore.session
+import pytest
+from botocore.stub import Stubber
+
+from injector.backends import ssm
+from injector.deadline import Deadline
+from injector.errors import ConfigError, SecretNotFoundError, UnavailableError
+from injector.references import Source, parse
+
+pytestmark = pytest.mark.unit
+
+
+class FakeClients:
+    """Hands out one stubbed client and records the regions asked for."""
+
+    def __init__(self, client) -> None:
+        """Hand out *client* for every service and region."""
+        self.client = client
+        self.deadline = Deadline(30)
+        self.regions: list[str | None] = []
+
+    def get(self, _service, region, **_kwargs):
+        """Return the stubbed client, noting the region."""
+        self.regions.append(region)
+        return self.client
+
+
+def _stubbed():
+    client = botocore.session.get_session().create_client(
+        "ssm", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")  # noqa: S106
+    return client, Stubber(client)
+
+
+def _run(sources, clients):
+    outcome = {}
+    for batch in ssm.batches(sources, clients):
+        outcome.update(batch())
+    return outcome
+
+
+def test_selectors_for_version_and_label() -> None:
+    """A version or label pin becomes NAME:PIN; both at once is a config error."""
+    assert ssm.selector(parse("ref+awsssm://a/b?version=3").source) == "/a/b:3"
+    assert ssm.selector(parse("ref+awsssm://a/b?label=prod").source) == "/a/b:prod"
+    assert ssm.selector(parse("arn:aws:ssm:eu-west-1:1:parameter/x/y").source) == "/x/y"
+    with pytest.raises(ConfigError):
+        ssm.selector(parse("ref+awsssm://a?version=1&label=x").source)
+    with pytest.raises(ConfigError):
+        ssm.selector(parse("ref+awsssm://a?version=one").source)
+
+
+def test_pack_limits_ten_and_never_repeats_a_name() -> None:
+    """25 distinct names make 3 calls; two pins of one name never share a call."""
+    wanted = {f"/p{i}": [Source("ssm", f"/p{i}")] for i in range(25)}
+    assert [len(c) for c in ssm.pack(wanted)] == [10, 10, 5]
+    pins = {"/a": [Source("ssm", "/a")], "/a:2": [Source("ssm", "/a", None, (("version", "2"),))]}
+    chunks = ssm.pack(pins)
+    assert len(chunks) == 2
+
+
+def test_one_call_decrypts_and_maps_invalid_parameters() -> None:
+    """One GetParameters call WithDecryption; InvalidParameters are not found, others values."""
+    client, stub = _stubbed()
+    stub.add_response(
+        "get_parameters",
+        {"Parameters": [{"Name": "/a", "Value": "va"}], "InvalidParameters": ["/b"]},
+        {"Names": ["/a", "/b"], "WithDecryption": True},
+    )
+    a, b = Source("ssm", "/a"), Source("ssm", "/b")
+    with stub:
+        outcome = _run([a, b], FakeClients(client))
+    assert outcome[a] == b"va"
+    assert isinstance(outcome[b], SecretNotFoundError)
+    stub.assert_no_pending_responses()
+
+
+def test_regions_get_their_own_calls() -> None:
+    """Sources in different regions go to different calls with their own region."""
+    client, stub = _stubbed()
+    for name in ("/a", "/b"):
+        stub.add_response("get_parameters", {"Parameters": [{"Name": name, "Value": name}]})
+    clients = FakeClients(client)
+    sources = [Source("ssm", "/a", "eu-west-1"), Source("ssm", "/b", "us-west-2")]
+    with stub:
+        outcome = _run(sources, clients)
+    assert sorted(clients.regions) == ["eu-west-1", "us-west-2"]
+    assert outcome == {sources[0]: b"/a", sources[1]: b"/b"}
+
+
+def test_throttling_fails_the_whole_batch_as_unavailable() -> None:
+    """A server error on the call is unavailable for every source in it, naming each."""
+    client, stub = _stubbed()
+    stub.add_client_error("get_parameters", "ThrottlingException", http_status_code=400)
+    a, b = Source("ssm", "/a"), Source("ssm", "/b")
+    with stub:
+        outcome = _run([a, b], FakeClients(client))
+    assert all(isinstance(v, UnavailableError) for v in outcome.values())
+    assert {v.reference for v in outcome.values()} == {"ref+awsssm://a", "ref+awsssm://b"}
+
+
+def test_rejected_batch_is_retried_name_by_name() -> None:
+    """A ValidationException on a batch is narrowed to the one bad name."""
+    client, stub = _stubbed()
+    stub.add_client_error("get_parameters", "ValidationException")
+    stub.add_response("get_parameters", {"Parameters": [{"Name": "/good", "Value": "g"}]})
+    stub.add_client_error("get_parameters", "ValidationException")
+    good, bad = Source("ssm", "/good"), Source("ssm", "/bad name")
+    with stub:
+        outcome = _run([good, bad], FakeClients(client))
+    assert outcome[good] == b"g"
+    assert isinstance(outcome[bad], ConfigError)
+
+
+def test_bad_pin_is_reported_without_a_call() -> None:
+    """A source with a bad version pin fails alone, and no call is made for it."""
+    client, stub = _stubbed()
+    bad = Source("ssm", "/a", None, (("version", "x"),))
+    with stub:
+        outcome = _run([bad], FakeClients(client))
+    assert isinstance(outcome[bad], ConfigError)
+
+
+def test_arn_single_level_name_retried_with_slash() -> None:
+    """An ARN's parameter/x is tried as 'x', then as '/x' when 'x' does not exist."""
+    client, stub = _stubbed()
+    stub.add_response("get_parameters", {"Parameters": [], "InvalidParameters": ["x"]},
+                      {"Names": ["x"], "WithDecryption": True})
+    stub.add_response("get_parameters", {"Parameters": [{"Name": "/x", "Value": "slashed"}]},
+                      {"Names": ["/x"], "WithDecryption": True})
+    source = parse("arn:aws:ssm:us-east-1:1:parameter/x").source
+    with stub:
+        assert _run([source], FakeClients(client)) == {source: b"slashed"}
