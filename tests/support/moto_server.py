@@ -32,10 +32,12 @@ def free_port() -> int:
         return port
 
 
+_LIBC = ctypes.CDLL(None, use_errno=True)  # loaded in the parent: no dlopen after fork
+
+
 def _die_with_parent() -> None:
     """Ask the kernel to SIGTERM the child when pytest dies (runs between fork and exec)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _command(port: int) -> list[str]:
