@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -109,16 +108,14 @@ def test_twenty_five_parameters_three_calls(aws_env, moto, proxy) -> None:
 
 
 def test_batches_run_concurrently(aws_env, moto, proxy) -> None:
-    """Three slow GetParameters calls overlap: the start takes about one delay, not three."""
+    """Three slow GetParameters calls are in flight at the same time, not one after another."""
     ssm = moto.client("ssm")
     extra = {}
     for i in range(25):
         ssm.put_parameter(Name=f"/slow/p{i}", Value=f"v{i}", Type="SecureString")
         extra[f"P{i}"] = f"ref+awsssm://slow/p{i}"
-    proxy.add_rule(operation="GetParameters", delay=1.5)
-    started = time.monotonic()
+    proxy.add_rule(operation="GetParameters", delay=1.0)
     proc = run({**aws_env, "AWS_ENDPOINT_URL": proxy.url}, extra, "true")
-    elapsed = time.monotonic() - started
     assert proc.returncode == 0, proc.stderr.decode()
     assert proxy.count("GetParameters") == 3
-    assert elapsed < 4.0, f"took {elapsed:.1f}s: the three calls did not overlap"
+    assert proxy.max_in_flight == 3

@@ -296,6 +296,8 @@ class Proxy:
         self._lock = threading.Lock()
         self._rules: list[Rule] = []
         self._calls: list[Call] = []
+        self._in_flight = 0
+        self.max_in_flight = 0
         self._stopped = threading.Event()
         self._conns: set[socket.socket] = set()
         self._server: _Server | None = None
@@ -331,6 +333,17 @@ class Proxy:
                 conn.shutdown(socket.SHUT_RDWR)
 
     # ---- recording
+    def enter(self) -> None:
+        """Note a request arriving (for ``max_in_flight``: proof that calls overlapped)."""
+        with self._lock:
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+
+    def leave(self) -> None:
+        """Note a request finished."""
+        with self._lock:
+            self._in_flight -= 1
+
     def calls(self) -> list[Call]:
         """Return every call seen so far, in arrival order."""
         with self._lock:
@@ -517,8 +530,16 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
     def _handle(self) -> None:
-        """Serve one request."""
+        """Serve one request, counting how many are in flight at once."""
         proxy = self.server.proxy
+        proxy.enter()
+        try:
+            self._serve(proxy)
+        finally:
+            proxy.leave()
+
+    def _serve(self, proxy: Proxy) -> None:
+        """Answer one request: faults first, else forward to moto."""
         req = Request(self.command, self.path, list(self.headers.items()), self._read_body())
         delay, rule = proxy.plan(req)
         proxy.sleep(delay)
