@@ -26,6 +26,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check injector tests docs bench packaging
+	$(VENV)/bin/ruff format --check injector
 	$(VENV)/bin/mypy
 
 unit: $(STAMP)
@@ -34,8 +35,11 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(PYTEST) tests/integration -q -n 2
 
+# The whole suite, as CI runs it: lint, unit + integration (real servers), the binary built
+# through the build container (the release path), then the binary and container tiers.
 test: lint
 	$(PYTEST) tests/unit tests/integration -q -n 2
+	$(MAKE) dist
 	$(MAKE) binary-tests container-tests
 
 clean:
@@ -43,3 +47,4 @@ clean:
 
 -include packaging/packaging.mk
 -include tests/e2e/e2e.mk
+-include bench/bench.mk
