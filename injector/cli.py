@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 from typing import TYPE_CHECKING, NoReturn
 
 from injector import config as settings
@@ -52,6 +51,8 @@ def main(argv: Sequence[str]) -> int:
         _report(err)
         return err.exit_code
     except Exception as exc:  # noqa: BLE001 - last resort: report without locals, exit 70
+        import traceback  # noqa: PLC0415 - only on this path
+
         lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
         log.error("internal_error", error=type(exc).__name__, traceback="".join(lines))
         return SOFTWARE
@@ -98,7 +99,9 @@ def _dispatch(config: Config, command: str, args: list[str], environ: Mapping[st
 
 def _entrypoint(argv: Sequence[str], environ: Mapping[str, str]) -> str | None:
     entrypoint = environ.get("INJECTOR_ENTRYPOINT", "")
-    if not entrypoint and argv and os.path.basename(argv[0]).startswith(SEED_NAME):
+    # The static binary's bootloader replaces argv[0]; it keeps the invoked name here.
+    invoked = environ.get("STATICX_ARGV0") or (argv[0] if argv else "")
+    if not entrypoint and os.path.basename(invoked).startswith(SEED_NAME):
         entrypoint = SEED_ENTRYPOINT
     if not entrypoint:
         return None

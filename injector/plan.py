@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from injector import references
 from injector.errors import ConfigError
@@ -22,8 +21,7 @@ FILE_SUFFIX = "_FILE"
 _OFF = frozenset({"false", "0", "no", "off", ""})
 
 
-@dataclass(frozen=True)
-class Delivery:
+class Delivery(NamedTuple):
     """One variable that receives one secret."""
 
     variable: str
@@ -32,8 +30,7 @@ class Delivery:
     to_file: bool = False
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """Everything to fetch and where it goes."""
 
     deliveries: tuple[Delivery, ...]

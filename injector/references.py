@@ -15,8 +15,7 @@ Any of them may end in ``#/json/pointer``; ``optional=true`` is accepted by all.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from urllib.parse import parse_qsl, unquote
+from typing import NamedTuple
 
 from injector.errors import ConfigError
 
@@ -32,8 +31,7 @@ _ARN = re.compile(r"^arn:aws[a-z-]*:(ssm|secretsmanager):[a-z0-9-]*:\d*:(paramet
 _DISPLAY_MAX = 96
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     """What one backend call fetches: a reference without pointer or ``optional``."""
 
     service: str
@@ -46,8 +44,7 @@ class Source:
         return dict(self.options).get(key)
 
 
-@dataclass(frozen=True)
-class Reference:
+class Reference(NamedTuple):
     """A parsed reference: where the secret lives and which part of it is wanted."""
 
     text: str
@@ -110,6 +107,8 @@ def _split_fragment(text: str) -> tuple[str, str | None]:
 
 
 def _params(text: str, service: str, query: str) -> dict[str, str]:
+    from urllib.parse import parse_qsl  # noqa: PLC0415 - only when a reference has a query
+
     try:
         pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
     except ValueError:
@@ -136,6 +135,8 @@ def _flag(text: str, value: str) -> bool:
 
 
 def _name(text: str, service: str, location: str) -> str:
+    from urllib.parse import unquote  # noqa: PLC0415 - kept off the no-reference start
+
     if not location:
         raise ConfigError("the reference names nothing", reference=display(text))
     if service == "s3":

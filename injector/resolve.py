@@ -78,9 +78,10 @@ def _fetch_all(
     for future in done:
         outcomes.update(future.result())
     if pending:
-        missing = [str(r) for r in refs if r.source not in outcomes]
+        missing = [r for r in refs if r.source not in outcomes]
         msg = f"overall deadline of {deadline.seconds:g}s passed with {len(missing)} pending"
-        raise UnavailableError(msg, reference=missing[0] if missing else None)
+        for ref in missing:  # name every reference still pending, not only the first
+            outcomes[ref.source] = UnavailableError(msg, reference=str(ref))
     return outcomes
 
 

@@ -71,7 +71,7 @@ def _log_injected(
     target: str,
     started: float,
 ) -> None:
-    log.info(
+    log.debug(  # debug: a successful start writes nothing, and skips structlog's import
         "secrets_injected",
         variables=sum(v is not None for v in values.values()),
         env_file_pairs=len(pairs),

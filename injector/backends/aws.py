@@ -7,16 +7,21 @@ importing boto3 on top of it costs every start another ~30 ms for nothing we use
 from __future__ import annotations
 
 import os
+import random
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 import botocore.session
+from botocore import exceptions as boto
 from botocore.config import Config as BotoConfig
 
 from injector import __version__
 from injector.errors import ConfigError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from injector.deadline import Deadline
 
 CONNECT_TIMEOUT = 3.0
@@ -25,6 +30,7 @@ DEFAULT_ATTEMPTS = 5
 METADATA_TIMEOUT = "2"
 METADATA_ATTEMPTS = "3"
 GLOBAL_S3_REGION = "us-east-1"
+BODY_ATTEMPTS = 4
 
 
 class Clients:
@@ -38,6 +44,7 @@ class Clients:
         self._clients: dict[tuple[str, str], Any] = {}
         self._session = botocore.session.get_session()
         self._session.user_agent_extra = f"injector/{__version__}"
+        self._session.register("before-parse", _check_body)
         self._tune_metadata()
         self._default_region: str | None = _environment_region()
         self._metadata_region_done = False
@@ -81,6 +88,35 @@ class Clients:
             tcp_keepalive=True,
         )
         return self._session.create_client(service, region_name=region, config=config)
+
+
+def _check_body(response_dict: dict[str, Any], operation_model: Any, **_: Any) -> None:  # noqa: ANN401
+    """Refuse a buffered answer shorter than its Content-Length: botocore does not check it.
+
+    Parsed as it is, a cut JSON answer reads as an empty success ("not found", "no value").
+    """
+    if operation_model.has_streaming_output or operation_model.http.get("method") == "HEAD":
+        return
+    expected = str(response_dict["headers"].get("content-length", ""))
+    body = response_dict.get("body")
+    if expected.isdigit() and isinstance(body, bytes) and len(body) < int(expected):
+        raise boto.IncompleteReadError(actual_bytes=len(body), expected_bytes=int(expected))
+
+
+def call(deadline: Deadline, method: Callable[..., Any], **params: Any) -> Any:  # noqa: ANN401
+    """Call an API *method*, calling again when its answer arrived cut short (see _check_body)."""
+    for attempt in range(1, BODY_ATTEMPTS + 1):
+        try:
+            return method(**params)
+        except boto.IncompleteReadError:
+            if attempt == BODY_ATTEMPTS or deadline.remaining() <= 0:
+                raise
+            time.sleep(min(deadline.remaining(), _backoff(attempt)))
+    raise AssertionError  # pragma: no cover - the loop always returns or raises
+
+
+def _backoff(attempt: int) -> float:
+    return float(random.uniform(0, min(2.0, 0.1 * 2**attempt)))  # noqa: S311 - jitter only
 
 
 def _environment_region() -> str | None:

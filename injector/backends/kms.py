@@ -13,6 +13,7 @@ import json
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
+from injector.backends.aws import call
 from injector.backends.errors import translate
 from injector.errors import BadDataError, ConfigError, InjectorError
 from injector.references import display
@@ -91,7 +92,7 @@ def decrypt(source: Source, clients: Clients) -> bytes | InjectorError:
         params = request(source)
         clients.deadline.check(label(source))
         client = clients.get("kms", source.region, reference=label(source))
-        plaintext: bytes = client.decrypt(**params)["Plaintext"]
+        plaintext: bytes = call(clients.deadline, client.decrypt, **params)["Plaintext"]
     except InjectorError as exc:
         return type(exc)(exc.message, reference=label(source))
     except Exception as exc:  # noqa: BLE001 - every failure becomes a reported outcome

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore import exceptions as boto
 
+from injector.backends.aws import call
 from injector.backends.errors import translate
 from injector.errors import AccessDeniedError, BadDataError, InjectorError
 
@@ -67,7 +68,7 @@ def get_one(source: Source, clients: Clients) -> bytes | InjectorError:
             params["VersionId"] = version_id
         if stage := source.option("version_stage"):
             params["VersionStage"] = stage
-        return value_of(client.get_secret_value(**params), source)
+        return value_of(call(clients.deadline, client.get_secret_value, **params), source)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a reported outcome
         return translate(exc, label(source))
 
@@ -88,7 +89,8 @@ def _batch(region: str | None, group: list[Source], clients: Clients) -> Batch:
         try:
             clients.deadline.check(label(group[0]))
             client = clients.get("secretsmanager", region, reference=label(group[0]))
-            answer = client.batch_get_secret_value(SecretIdList=[s.name for s in group])
+            names = [s.name for s in group]
+            answer = call(clients.deadline, client.batch_get_secret_value, SecretIdList=names)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a reported outcome
             if not _falls_back(exc):
                 error = translate(exc, label(group[0]))

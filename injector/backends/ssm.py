@@ -8,9 +8,9 @@ with stores that leave out the ``Selector`` field.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from injector.backends.aws import call
 from injector.backends.errors import translate
 from injector.errors import ConfigError, InjectorError, SecretNotFoundError
 
@@ -86,7 +86,9 @@ def _batch(region: str | None, chunk: dict[str, list[Source]], clients: Clients)
         try:
             clients.deadline.check(label(first))
             client = clients.get("ssm", region, reference=label(first))
-            response = client.get_parameters(Names=list(chunk), WithDecryption=True)
+            response = call(
+                clients.deadline, client.get_parameters, Names=list(chunk), WithDecryption=True
+            )
         except Exception as exc:  # noqa: BLE001 - every failure becomes a reported outcome
             return _failed(region, chunk, clients, exc)
         return _slash_retry(region, chunk, _outcomes(chunk, response), clients)
@@ -105,7 +107,7 @@ def _slash_retry(
     }
     if not missing:
         return outcome
-    aliases = {s: replace(s, name="/" + s.name) for group in missing.values() for s in group}
+    aliases = {s: s._replace(name="/" + s.name) for group in missing.values() for s in group}
     second = {"/" + key: [aliases[s] for s in group] for key, group in missing.items()}
     found = _batch(region, second, clients)()
     for source, alias in aliases.items():

@@ -40,8 +40,13 @@ is_forwardable(int sig)
 }
 
 void
-sxinit_start(void)
+sxinit_start(const char *argv0)
 {
+    /* staticx runs the program with the extracted path as argv[0]; keep the
+     * name we were invoked under (a symlink's name, too) for the program. */
+    if (argv0 && setenv(SXINIT_ARGV0_ENV, argv0, 1) < 0)
+        error(2, errno, "Failed to set %s", SXINIT_ARGV0_ENV);
+
     sigemptyset(&m_forward);
     for (int sig = 1; sig < 32; sig++) {
         if (is_forwardable(sig))

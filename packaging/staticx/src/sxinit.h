@@ -15,9 +15,13 @@
  * "=VALUE" if TMPDIR was set (VALUE may be empty), "-" if it was unset. */
 #define SXINIT_ORIG_TMPDIR_ENV  "STATICX_ORIG_TMPDIR"
 
-/* First thing in main(): block every forwardable signal and SIGCHLD so that
- * nothing which arrives during extraction is lost. */
-void sxinit_start(void);
+/* The argv[0] the bootloader was invoked with, for the program to read. */
+#define SXINIT_ARGV0_ENV        "STATICX_ARGV0"
+
+/* First thing in main(): record argv[0] in SXINIT_ARGV0_ENV, and block every
+ * forwardable signal and SIGCHLD so that nothing which arrives during
+ * extraction is lost. */
+void sxinit_start(const char *argv0);
 
 /* Pick the first usable root among $TMPDIR, /tmp, /dev/shm, /run, /var/tmp,
  * /dev, create a private directory in it and return its malloc'd path.
