@@ -7,6 +7,9 @@
 - ``aws_env`` (function): a subprocess environment pointing at moto with fake credentials;
   ``imds_env``: the same but with credentials from ``imds``.
 - ``seed`` (function): :class:`tests.support.aws_seed.Seeder` on moto directly.
+- ``no_leaks`` (autouse): after every test, no value stored through the seed helpers (or
+  handed to ``injector put`` on stdin) appears in the stdout/stderr of any injector run made
+  with :mod:`tests.support.runner` (stdout exempt where the test's target prints it).
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.support.aws_seed import Seeder, aws_env_for  # noqa: E402
+from tests.support import runner  # noqa: E402
+from tests.support.aws_seed import RECORDED, Seeder, aws_env_for  # noqa: E402
 from tests.support.imds import Imds  # noqa: E402
 from tests.support.moto_server import NO_AUTH, MotoServer  # noqa: E402
 from tests.support.proxy import Proxy  # noqa: E402
@@ -34,6 +38,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if HERE in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(autouse=True)
+def no_leaks() -> Iterator[None]:
+    """Fail the test if a seeded value shows up in any recorded injector run's output."""
+    RECORDED.clear()
+    runner.reset()
+    yield
+    found = runner.leaks(RECORDED | runner.EXTRA_SECRETS)
+    assert not found, "secret values leaked: " + "; ".join(found[:5])
 
 
 @pytest.fixture(scope="session")

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from tests.support import runner
+
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(aws_env, extra, *command, secrets=()):
     """Run injector (default target: ``env -0``); assert no value in stderr; return the result."""
-    env = {**aws_env, "PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **extra}
-    proc = subprocess.run([sys.executable, "-m", "injector", *(command or ("env", "-0"))],
-                          env=env, capture_output=True, timeout=60, check=False)
+    env = {**aws_env, "PATH": os.environ["PATH"], **extra}
+    proc = runner.run(env, *(command or ("env", "-0")), target_prints=not command)
     for secret in secrets:
         assert secret not in proc.stderr, "a secret value reached stderr"
     return proc
@@ -34,9 +31,8 @@ VALUES = (b"check-ssm-value", b"check-secret-value", b"check-s3-value")
 
 def check(aws_env, extra, *args):
     """Run ``injector check ARGS``; assert no value appears on stdout or stderr."""
-    env = {**aws_env, "PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **extra}
-    proc = subprocess.run([sys.executable, "-m", "injector", "check", *args], env=env,
-                          capture_output=True, timeout=60, check=False)
+    env = {**aws_env, "PATH": os.environ["PATH"], **extra}
+    proc = runner.run(env, "check", *args)
     for value in VALUES:
         assert value not in proc.stdout + proc.stderr, "check showed a value"
     return proc

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import runner
+
 BUCKET = "secrets"
 
 
@@ -42,11 +40,10 @@ def kms_key(moto) -> str:
 def run(aws_env: dict[str, str], extra: dict[str, str], *command: str,
         secrets: tuple[bytes, ...] = ()) -> Result:
     """Run ``python -m injector`` with *command* (default: print env), check stderr for leaks."""
-    env = {**aws_env, "PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **extra}
+    env = {**aws_env, "PATH": os.environ["PATH"], **extra}
     argv = list(command) or ["env", "-0"]
-    proc = subprocess.run([sys.executable, "-m", "injector", *argv], env=env,
-                          capture_output=True, timeout=60, check=False)
-    stderr = proc.stderr.decode("utf-8", "replace")
+    proc = runner.run(env, *argv, target_prints=not command)
+    stderr = proc.err
     for secret in secrets:
         assert secret not in proc.stderr, "a secret value reached stderr"
     child_env = None
@@ -188,10 +185,7 @@ def test_deadline_bounds_a_slow_server(aws_env, s3, proxy) -> None:
 
 def test_entrypoint_gets_every_argument(aws_env, s3) -> None:
     """With INJECTOR_ENTRYPOINT, every argument (even '-x' ones) goes to that program."""
-    result = subprocess.run(
-        [sys.executable, "-m", "injector", "-n", "--timeout", "x"],
-        env={**aws_env, "PYTHONPATH": str(ROOT), "INJECTOR_ENTRYPOINT": "/bin/echo"},
-        capture_output=True, check=False, timeout=30,
-    )
+    result = runner.run({**aws_env, "INJECTOR_ENTRYPOINT": "/bin/echo"}, "-n", "--timeout", "x",
+                        timeout=30)
     assert result.returncode == 0
     assert result.stdout == b"--timeout x"

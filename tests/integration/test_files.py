@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -16,9 +15,9 @@ from injector import files, plan
 from injector.config import Config
 from injector.errors import ConfigError
 from injector.secret import Secret
+from tests.support import runner
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
 SHM = Path("/dev/shm")
 
 
@@ -122,9 +121,8 @@ def test_filesystem_detection() -> None:
 
 def run(aws_env, extra, *command):
     """Run ``python -m injector COMMAND`` with the AWS environment plus *extra*."""
-    env = {**aws_env, "PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **extra}
-    return subprocess.run([sys.executable, "-m", "injector", *command], env=env,
-                          capture_output=True, timeout=60, check=False)
+    env = {**aws_env, "PATH": os.environ["PATH"], **extra}
+    return runner.run(env, *command, target_prints=PRINT in command)
 
 
 @pytest.fixture

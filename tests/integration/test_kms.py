@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import base64
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from tests.support import runner
+
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(aws_env, extra, *command, secrets=()):
     """Run injector (default target: ``env -0``); assert no value in stderr; return the result."""
-    env = {**aws_env, "PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **extra}
-    proc = subprocess.run([sys.executable, "-m", "injector", *(command or ("env", "-0"))],
-                          env=env, capture_output=True, timeout=60, check=False)
+    env = {**aws_env, "PATH": os.environ["PATH"], **extra}
+    proc = runner.run(env, *(command or ("env", "-0")), target_prints=not command)
     for secret in secrets:
         assert secret not in proc.stderr, "a secret value reached stderr"
     return proc
@@ -99,11 +96,9 @@ def test_disabled_key_is_denied_not_a_crash(aws_env, kms, key, proxy, code) -> N
 def test_encrypt_then_exec_round_trip(aws_env, key) -> None:
     """``injector encrypt`` prints a reference that exec turns back into the value."""
     value = b"round trip \xc3\xa9 = value\n"
-    env = {**aws_env, "PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT)}
-    made = subprocess.run(
-        [sys.executable, "-m", "injector", "encrypt", "--kms-key-id", key,
-         "--context", '{"team": "a b+c"}'],
-        env=env, input=value, capture_output=True, timeout=60, check=False)
+    env = {**aws_env, "PATH": os.environ["PATH"]}
+    made = runner.run(env, "encrypt", "--kms-key-id", key, "--context", '{"team": "a b+c"}',
+                      stdin=value)
     assert made.returncode == 0, made.stderr.decode()
     assert value not in made.stdout
     assert value.strip() not in made.stderr
@@ -115,7 +110,6 @@ def test_encrypt_then_exec_round_trip(aws_env, key) -> None:
 
 def test_encrypt_needs_a_key(aws_env) -> None:
     """Without --kms-key-id, encrypt is a usage error and prints nothing."""
-    env = {**aws_env, "PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-m", "injector", "encrypt"], env=env, input=b"v",
-                          capture_output=True, timeout=60, check=False)
+    env = {**aws_env, "PATH": os.environ["PATH"]}
+    proc = runner.run(env, "encrypt", stdin=b"v")
     assert (proc.returncode, proc.stdout) == (64, b"")

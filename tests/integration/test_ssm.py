@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from tests.support import runner
+
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(aws_env, extra, *command, secrets=()):
     """Run injector (default target: ``env -0``); assert no value in stderr; return the result."""
-    env = {**aws_env, "PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **extra}
-    proc = subprocess.run([sys.executable, "-m", "injector", *(command or ("env", "-0"))],
-                          env=env, capture_output=True, timeout=60, check=False)
+    env = {**aws_env, "PATH": os.environ["PATH"], **extra}
+    proc = runner.run(env, *(command or ("env", "-0")), target_prints=not command)
     for secret in secrets:
         assert secret not in proc.stderr, "a secret value reached stderr"
     return proc

@@ -21,12 +21,46 @@ FAKE_CREDENTIALS = {
 
 
 _CLIENT_LOCK = threading.Lock()
+# Every value stored through these clients (Seeder or moto.client): the leak check's list.
+RECORDED: set[bytes] = set()
+_STORING = {
+    "s3.PutObject": ("Body",), "ssm.PutParameter": ("Value",),
+    "secretsmanager.CreateSecret": ("SecretString", "SecretBinary"),
+    "secretsmanager.PutSecretValue": ("SecretString", "SecretBinary"),
+    "secretsmanager.UpdateSecret": ("SecretString", "SecretBinary"), "kms.Encrypt": ("Plaintext",),
+}
+_MIN_RECORDED = 4
+
+
+def record(value: bytes | str) -> None:
+    """Remember a stored value, each of its lines and JSON string fields (4+ bytes each)."""
+    data = value.encode() if isinstance(value, str) else bytes(value)
+    parts = [data, *(line.strip() for line in data.splitlines())]
+    try:
+        parsed = json.loads(data)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict):
+        parts.extend(v.encode() for v in parsed.values() if isinstance(v, str))
+    RECORDED.update(p for p in parts if len(p) >= _MIN_RECORDED)
+
+
+def _record_params(params: dict[str, Any], **kwargs: Any) -> None:
+    """Record the value fields of a storing call (botocore ``before-parameter-build`` hook)."""
+    for operation, fields in _STORING.items():
+        if str(kwargs.get("event_name", "")).endswith(operation):
+            for name in fields:
+                if isinstance(params.get(name), bytes | str):
+                    record(params[name])
 
 
 @functools.cache
 def _shared_session() -> boto3.session.Session:
     """Return one session for every test client: its loaded service models make clients cheap."""
-    return boto3.session.Session(botocore_session=botocore.session.get_session())
+    core = botocore.session.get_session()
+    for operation in _STORING:
+        core.register(f"before-parameter-build.{operation}", _record_params)
+    return boto3.session.Session(botocore_session=core)
 
 
 def client(service: str, endpoint_url: str, **kwargs: Any) -> Any:
@@ -64,7 +98,13 @@ def aws_env_for(endpoint_url: str, home: Path, imds_url: str | None = None) -> d
 
 
 class Seeder:
-    """Helpers that put buckets, objects, keys, parameters and secrets into one endpoint."""
+    """Helpers that put buckets, objects, keys, parameters and secrets into one endpoint.
+
+    Every value they store is recorded in :data:`RECORDED` (so is anything stored through
+    :func:`client`, e.g. ``moto.client("s3").put_object``): see ``Seeder.recorded``.
+    """
+
+    recorded = RECORDED
 
     def __init__(self, endpoint_url: str) -> None:
         """Talk to *endpoint_url* (moto directly, normally)."""
