@@ -63,9 +63,7 @@ def file_name(variable: str) -> str:
     return name
 
 
-def deliver(
-    plan: Plan, values: Mapping[Reference, Secret | None], config: Config
-) -> Written:
+def deliver(plan: Plan, values: Mapping[Reference, Secret | None], config: Config) -> Written:
     """Write every ``*_FILE`` delivery of *plan*; on any failure remove them all and raise."""
     wanted = [
         (delivery, secret)

@@ -37,8 +37,13 @@ def resolve(
     each = resolve_each(refs, deadline, max_concurrency)
     failures = [v for v in each.values() if isinstance(v, InjectorError)]
     for failure in failures[1:]:  # the first one is the final error line
-        log.error("secret_failed", reference=failure.reference, error=failure.message,
-                  kind=failure.kind, exit_code=failure.exit_code)
+        log.error(
+            "secret_failed",
+            reference=failure.reference,
+            error=failure.message,
+            kind=failure.kind,
+            exit_code=failure.exit_code,
+        )
     if failures:
         raise failures[0]
     log.debug("resolved", references=len(refs), ms=round((time.monotonic() - started) * 1000, 1))

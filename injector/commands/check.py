@@ -144,8 +144,13 @@ def table(rows: list[Row]) -> str:
     """Render *rows* as an aligned text table."""
     header = ("VARIABLE", "STORE", "REFERENCE", "SIZE", "STATUS")
     lines = [
-        (r.variable, r.store, r.reference, "-" if r.size is None else str(r.size),
-         r.status + (f": {r.error}" if r.error else ""))
+        (
+            r.variable,
+            r.store,
+            r.reference,
+            "-" if r.size is None else str(r.size),
+            r.status + (f": {r.error}" if r.error else ""),
+        )
         for r in rows
     ]
     widths = [max(len(x) for x in column) for column in zip(header, *lines, strict=False)]

@@ -57,9 +57,7 @@ def parse_context(raw: str | None) -> dict[str, str]:
     return parsed
 
 
-def reference(
-    blob: bytes, encryption_context: Mapping[str, str], region: str | None = None
-) -> str:
+def reference(blob: bytes, encryption_context: Mapping[str, str], region: str | None = None) -> str:
     """Render the ``ref+awskms://`` reference for *blob*, its context and its key's region."""
     params: list[str] = []
     if encryption_context:
