@@ -12,20 +12,6 @@ from tests.support import runner
 pytestmark = pytest.mark.integration
 
 
-def run(aws_env, extra, *command, secrets=()):
-    """Run injector (default target: ``env -0``); assert no value in stderr; return the result."""
-    env = {**aws_env, "PATH": os.environ["PATH"], **extra}
-    proc = runner.run(env, *(command or ("env", "-0")), target_prints=not command)
-    for secret in secrets:
-        assert secret not in proc.stderr, "a secret value reached stderr"
-    return proc
-
-
-def child_env(proc) -> dict[bytes, bytes]:
-    """Return the target's environment as printed by ``env -0``."""
-    assert proc.returncode == 0, proc.stderr.decode()
-    return dict(item.split(b"=", 1) for item in proc.stdout.split(b"\0") if item)
-
 VALUES = (b"check-ssm-value", b"check-secret-value", b"check-s3-value")
 
 

@@ -7,23 +7,11 @@ import os
 import pytest
 
 from tests.support import runner
+from tests.support.runner import child_env
+from tests.support.runner import run_with as run
 
 pytestmark = pytest.mark.integration
 
-
-def run(aws_env, extra, *command, secrets=()):
-    """Run injector (default target: ``env -0``); assert no value in stderr; return the result."""
-    env = {**aws_env, "PATH": os.environ["PATH"], **extra}
-    proc = runner.run(env, *(command or ("env", "-0")), target_prints=not command)
-    for secret in secrets:
-        assert secret not in proc.stderr, "a secret value reached stderr"
-    return proc
-
-
-def child_env(proc) -> dict[bytes, bytes]:
-    """Return the target's environment as printed by ``env -0``."""
-    assert proc.returncode == 0, proc.stderr.decode()
-    return dict(item.split(b"=", 1) for item in proc.stdout.split(b"\0") if item)
 
 def put(aws_env, *args, value=b"", tmp_file=None):
     """Run ``injector put ARGS`` with *value* on stdin."""

@@ -175,3 +175,19 @@ def reset() -> None:
     with _LOCK:
         RUNS.clear()
     EXTRA_SECRETS.clear()
+
+
+def run_with(aws_env: dict[str, str], extra: dict[str, str], *argv: str,
+             secrets: tuple[bytes, ...] = ()) -> Any:
+    """Run injector with *aws_env* plus *extra* (default target ``env -0``); no value in stderr."""
+    env = {**aws_env, "PATH": os.environ["PATH"], **extra}
+    proc = run(env, *(argv or ("env", "-0")), target_prints=not argv)
+    for secret in secrets:
+        assert secret not in proc.stderr, "a secret value reached stderr"
+    return proc
+
+
+def child_env(proc: Any) -> dict[bytes, bytes]:
+    """Return the target's environment as printed by ``env -0``."""
+    assert proc.returncode == 0, proc.stderr.decode()
+    return dict(item.split(b"=", 1) for item in proc.stdout.split(b"\0") if item)  # type: ignore[misc]

@@ -1,0 +1,113 @@
+"""bench/report.py renders results.md and the README block from numbers alone."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from pathlib import Path
+
+SPEC = importlib.util.spec_from_file_location(
+    "bench_report", Path(__file__).resolve().parents[2] / "bench" / "report.py")
+assert SPEC is not None
+assert SPEC.loader is not None
+report = importlib.util.module_from_spec(SPEC)
+SPEC.loader.exec_module(report)
+
+
+def _s(median: float) -> dict[str, float]:
+    return {"median": median, "min": median - 1, "max": median + 1, "n": 10}
+
+
+def _proc(name: str, exec_ms: float, rss: float = 40.0) -> dict:
+    return {"name": name, "exec": _s(exec_ms), "exit": _s(exec_ms + 50), "rss": _s(rss)}
+
+
+def _scaling(variant: str, n: int, ms: float, calls: int | None = None) -> dict:
+    mix = report.mix_for(n)
+    minimum = report.minimum_calls(mix)
+    return {"variant": variant, "n": n, "mix": mix, "exec": _s(ms), "exit": _s(ms + 60),
+            "calls": minimum if calls is None else calls, "calls_min": minimum,
+            "operations": {"GetObject": mix["s3"]}}
+
+
+def fake_data(hundred_ms: float = 900.0, calls_100: int | None = None) -> dict:
+    """Return a whole results dict with made-up numbers."""
+    rows = [_scaling("dist/injector", 1, 500.0), _scaling("dist/injector", 100, hundred_ms,
+                                                           calls_100)]
+    return {
+        "date": "2026-11-23 10:00 UTC", "commit": "0123456789abcdef", "runs": 12,
+        "machine": {"nproc": 2, "cpu": "Fake CPU", "memory": "8 GiB", "kernel": "6.1"},
+        "load": {"start": [0.5, 0.6, 0.7]}, "notes": ["a note"],
+        "startup": [_proc("dist/injector", 150.0), _proc("direct exec", 1.0, 2.0)],
+        "one_secret": [_proc("dist/injector", 420.0, 70.0), _proc("python -m injector", 300)],
+        "scaling": {"latency_ms": 20, "rows": rows, "analysis": ["because"],
+                    "timeline": [{"n": 1, "resolve_ms": 200.0, "s3_create_ms": 90.0,
+                                  "s3_create_start": 1.0, "call_n": 1, "http_mean": 25.0,
+                                  "http_max": 25.0, "http_last_end": 190.0}]},
+        "size": {"binary_bytes": 12_500_000, "sha256": "ab" * 32, "build": "60 s"},
+        "container": [{"name": "plain", "exit": _s(400.0)}],
+        "profile": {"imports": [{"name": "botocore", "cumulative_ms": 120.0, "self_ms": 3.0}],
+                    "import_total_ms": 200.0,
+                    "phases": [{"name": "total to exec", "none": 150.0, "s3": 420.0}]},
+    }
+
+
+def test_stats_and_minimum_calls() -> None:
+    """Medians, the round-robin mix and the batched minimum."""
+    assert report.stats([3, 1, 2]) == {"median": 2, "min": 1, "max": 3, "n": 3}
+    assert math.isnan(report.stats([])["median"])
+    assert report.mix_for(100) == {"s3": 34, "ssm": 33, "secretsmanager": 33}
+    assert report.mix_for(1) == {"s3": 1, "ssm": 0, "secretsmanager": 0}
+    assert report.minimum_calls(report.mix_for(100)) == 34 + 4 + 2
+    assert report.minimum_calls(report.mix_for(1000)) == 334 + 34 + 17
+
+
+def test_scaling_verdict() -> None:
+    """2x of one secret and the call count decide the target."""
+    ok = report.scaling_verdict(fake_data(900.0)["scaling"]["rows"])
+    assert ok["time_ok"]
+    assert ok["calls_ok"]
+    assert ok["factor"] == 1.8
+    slow = report.scaling_verdict(fake_data(1100.0, calls_100=41)["scaling"]["rows"])
+    assert not slow["time_ok"]
+    assert not slow["calls_ok"]
+    assert not report.scaling_verdict([])["time_ok"]
+
+
+def test_budget_checks() -> None:
+    """Issue 3's limits are compared with the binary's figures."""
+    checks = {c["what"].split(",")[0]: c["ok"] for c in report.budget_checks(fake_data())}
+    assert checks == {"no references": True, "one S3 secret": False,
+                      "peak RSS (max over runs": False, "binary size": True}
+
+
+def test_render_results_has_every_section() -> None:
+    """results.md carries every section and formats medians with min-max."""
+    text = report.render_results(fake_data())
+    for heading in ("## Machine", "## 1.", "## 2.", "## 3.", "## 4.", "## 5.",
+                    "## Where start-up time goes"):
+        assert heading in text
+    assert "| `dist/injector` | **150** (149-151) | **200** (199-201) |" in text
+    assert "Fake CPU" in text
+    assert "0.50 / 0.60 / 0.70" in text
+    assert "1.80x the time of 1" in text
+    assert "12.50 MB" in text
+    assert "- because" in text
+    assert "at 1 +90" in text
+
+
+def test_render_readme_and_splice() -> None:
+    """The README block goes between the markers, added once, replaced later."""
+    block = report.render_readme(fake_data(1100.0))
+    assert "| `dist/injector` | **150** (149-151) | **420** (419-421) | 71.0 |" in block
+    assert "2.20x the time of one" in block
+    assert "**NO**" in block
+    readme = "# injector\n\ntext\n"
+    once = report.splice(readme, block)
+    assert once.startswith(readme.rstrip("\n"))
+    assert f"## Performance\n\n{report.START}\n{block}\n{report.END}\n" in once
+    twice = report.splice(once + "\n## After\n", "new")
+    assert block not in twice
+    assert f"{report.START}\nnew\n{report.END}" in twice
+    assert twice.endswith("\n## After\n")
+    assert twice.count("## Performance") == 1
