@@ -1,0 +1,19 @@
+# Benchmark targets, included by the top-level Makefile. See bench/bench.py.
+#
+#   make bench         every benchmark, 12+ runs each -> bench/results.md and README.md's
+#                      performance block (BENCH_ARGS=--build also times make binary-local)
+#   make bench-quick   the same with 3 runs each, a smoke run -> build/bench/quick/results.md
+#
+# Uses dist/injector as it is (build it first: make binary-local), a moto server and our
+# latency proxy on 127.0.0.1, Docker for the container rows, and creates build/bench-venv
+# (the AWS CLI v1) on first use.
+
+BENCH_ARGS ?=
+
+.PHONY: bench bench-quick
+
+bench: $(STAMP)
+	$(PY) bench/bench.py $(BENCH_ARGS)
+
+bench-quick: $(STAMP)
+	$(PY) bench/bench.py --quick $(BENCH_ARGS)

@@ -1,0 +1,852 @@
+"""Start-up and scaling benchmarks of injector and its alternatives (``make bench``).
+
+    .venv/bin/python bench/bench.py [--quick] [--build] [--runs N] [--no-docker]
+
+Measures, in one invocation, with the variants of each table interleaved round by round:
+start to exec with no references; one S3 secret from a moto server on 127.0.0.1 (against
+the AWS CLI and a boto3 script); 1-1,000 secrets behind a proxy adding 20 ms per request;
+size, peak RSS and build time; a cold ``docker run``; and where start-up time goes
+(``-X importtime``, strace phases of the binary). Writes ``bench/results.md``, the README's
+block between ``<!-- bench:start -->`` and ``<!-- bench:end -->``, and the raw numbers to
+``build/bench/results.json``. ``--quick`` is a smoke run: few repetitions, output under
+``build/bench/quick/``, README untouched. Nothing but 127.0.0.1 is contacted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import report  # noqa: E402
+
+from tests.support.aws_seed import FAKE_CREDENTIALS, REGION, Seeder  # noqa: E402
+from tests.support.moto_server import MotoServer  # noqa: E402
+from tests.support.proxy import Proxy  # noqa: E402
+
+BINARY = ROOT / "dist" / "injector"
+VENV_PY = ROOT / ".venv" / "bin" / "python"
+BENCH_VENV = ROOT / "build" / "bench-venv"
+# awscli 1.46.x vendors its own botocore (no botocore requirement to clash with our 1.44.5);
+# 1.45.x pins botocore 1.43.x exactly. Either way it lives in a venv of its own.
+AWSCLI_VERSION = "1.46.3"
+BUSYBOX = "injector-test/busybox:latest"
+OUT = ROOT / "build" / "bench"
+BUILD_TIME = OUT / "build-time.json"
+DATE_TARGET = ["/bin/date", "+%s%N"]
+SECRET = "s3-secret-value-0123456789abcdefghijklm\n"  # noqa: S105 - 40 fake bytes
+SIZES = (1, 10, 100, 1000)
+LATENCY = 0.020
+
+
+def log(msg: str) -> None:
+    """Progress on stderr."""
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- running
+
+@dataclass
+class Sample:
+    """One run: whole wall time, time to the target's exec, peak RSS of the tree."""
+
+    exit_ms: float
+    exec_ms: float | None
+    rss_mb: float
+    stdout: bytes
+    stderr: bytes
+    code: int
+    cpu_ms: float = 0.0
+
+
+@dataclass
+class Variant:
+    """A command line to which the target is appended, and its environment."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    samples: list[Sample] = field(default_factory=list)
+
+
+def run_once(argv: list[str], env: dict[str, str], timeout: float = 300) -> Sample:
+    """Run *argv* under GNU time: wall time, and the tree's peak RSS from time's wait4.
+
+    ``/usr/bin/time`` (a small C program, ~1 ms) is the parent so that peak RSS is the
+    command's own: a child forked or vforked from this Python process would report this
+    process's ~40 MB as its high-water mark. Every variant pays the same millisecond.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        wall = time.time_ns()
+        start = time.perf_counter()
+        proc = subprocess.Popen(["/usr/bin/time", "-f", "%M %U %S", "-o", rss.name, *argv], env=env,
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        elapsed = (time.perf_counter() - start) * 1000
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+        fields = (rss.read().strip().splitlines() or [""])[-1].split()
+        peak_kb, cpu_ms = 0, 0.0
+        with contextlib.suppress(ValueError, IndexError):
+            peak_kb = int(fields[0])
+            cpu_ms = (float(fields[1]) + float(fields[2])) * 1000
+    exec_ms = None
+    if argv[-2:] == DATE_TARGET and proc.returncode == 0:
+        with contextlib.suppress(ValueError, IndexError):
+            exec_ms = (int(stdout.split()[-1]) - wall) / 1e6
+    return Sample(elapsed, exec_ms, peak_kb / 1024, stdout, stderr, proc.returncode, cpu_ms)
+
+
+def measure(variants: list[Variant], runs: int, target: list[str] | None = None) -> None:
+    """Run every variant *runs* times (+1 warm-up), interleaved in a new random order each round."""
+    target = target or DATE_TARGET
+    for round_no in range(runs + 1):
+        order = variants[:]
+        random.shuffle(order)
+        for variant in order:
+            sample = run_once(variant.argv + target, variant.env)
+            if sample.code != 0:
+                msg = f"{variant.name} exited {sample.code}: {sample.stderr[-600:]!r}"
+                raise RuntimeError(msg)
+            if round_no:
+                variant.samples.append(sample)
+
+
+def summary(variant: Variant) -> dict[str, Any]:
+    """Return the stats of one variant's samples."""
+    execs = [s.exec_ms for s in variant.samples if s.exec_ms is not None]
+    return {
+        "name": variant.name,
+        "exec": report.stats(execs),
+        "exit": report.stats(s.exit_ms for s in variant.samples),
+        "rss": report.stats(s.rss_mb for s in variant.samples),
+        "cpu": report.stats(s.cpu_ms for s in variant.samples),
+    }
+
+
+def check_value(variant: Variant, name: str, expected: str) -> None:
+    """Run the variant once with ``printenv NAME`` and insist on the expected value."""
+    sample = run_once([*variant.argv, "/usr/bin/printenv", name], variant.env)
+    if sample.code != 0 or sample.stdout.decode() != expected + "\n":
+        msg = (f"{variant.name} did not deliver {name}: exit {sample.code}, "
+               f"stdout {sample.stdout[:80]!r}, stderr {sample.stderr[-400:]!r}")
+        raise RuntimeError(msg)
+
+
+def base_env(home: Path) -> dict[str, str]:
+    """Return a small, fixed environment: nothing of the caller's leaks into the variants."""
+    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8",
+            "TMPDIR": os.environ.get("BENCH_TMPDIR", "/tmp")}
+
+
+def aws_env(home: Path, endpoint: str) -> dict[str, str]:
+    """Return the environment of an AWS client pointed at *endpoint* with fake credentials."""
+    env = base_env(home)
+    env.update(FAKE_CREDENTIALS)
+    env.update({
+        "AWS_ENDPOINT_URL": endpoint, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": str(home / "no-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-credentials"),
+    })
+    return env
+
+
+def injector_variants(env: dict[str, str], have_binary: bool) -> list[Variant]:
+    """dist/injector (when built) and ``python -m injector``."""
+    variants = []
+    if have_binary:
+        variants.append(Variant("dist/injector", [str(BINARY)], dict(env)))
+    variants.append(Variant("python -m injector", [str(VENV_PY), "-m", "injector"], dict(env)))
+    return variants
+
+
+# --------------------------------------------------------------------------- sections
+
+def section_startup(home: Path, runs: int, have_binary: bool) -> list[dict[str, Any]]:
+    """1. No references: injector (frozen, unfrozen) against tini and a direct exec."""
+    env = base_env(home)
+    variants = injector_variants(env, have_binary)
+    variants.append(Variant("tini -- (Debian)", ["/usr/bin/tini", "--"], dict(env)))
+    variants.append(Variant("direct exec", [], dict(env)))
+    measure(variants, runs)
+    direct_true = Variant("/bin/true (direct, for comparison)", [], dict(env))
+    measure([direct_true], runs, target=["/bin/true"])
+    return [summary(v) for v in [*variants, direct_true]]
+
+
+def awscli() -> Path:
+    """Return build/bench-venv/bin/aws, creating that venv with awscli on demand."""
+    aws = BENCH_VENV / "bin" / "aws"
+    probe = subprocess.run([str(aws), "--version"], capture_output=True, text=True,
+                           check=False) if aws.exists() else None
+    if probe is None or f"aws-cli/{AWSCLI_VERSION}" not in probe.stdout + probe.stderr:
+        log(f"creating {BENCH_VENV} with awscli=={AWSCLI_VERSION} (once)")
+        subprocess.run(["/usr/bin/python3", "-m", "venv", "--clear", str(BENCH_VENV)], check=True)
+        subprocess.run([str(BENCH_VENV / "bin" / "pip"), "install", "-q",
+                        "--disable-pip-version-check", f"awscli=={AWSCLI_VERSION}"], check=True)
+    return aws
+
+
+def section_one_secret(
+    home: Path, moto_url: str, runs: int, have_binary: bool,
+) -> tuple[list[dict[str, Any]], str]:
+    """2. One S3 secret: injector against the AWS CLI wrapper and a boto3 script."""
+    env = aws_env(home, moto_url)
+    env["V"] = "ref+s3://bench/one"
+    aws = awscli()
+    version = subprocess.run([str(aws), "--version"], capture_output=True, text=True,
+                             check=False, env=env)
+    wrapper = f'V=$({aws} s3 cp s3://bench/one -) exec "$@"'
+    variants = injector_variants(env, have_binary)
+    variants.append(Variant("sh -c 'V=$(aws s3 cp s3://bench/one -) exec ...' (AWS CLI v1)",
+                            ["/bin/sh", "-c", wrapper, "sh"], dict(env)))
+    variants.append(Variant("boto3 script (bench/boto3_fetch.py)",
+                            [str(VENV_PY), str(ROOT / "bench" / "boto3_fetch.py")], dict(env)))
+    variants.append(Variant("direct exec", [], dict(env)))
+    for variant in variants[:-1]:
+        # $(...) drops the trailing newline; the others are byte-exact.
+        check_value(variant, "V", SECRET.rstrip("\n") if "aws s3" in variant.name else SECRET)
+    measure(variants, runs)
+    cli = (version.stdout + version.stderr).strip()
+    note = (f"AWS CLI: `{cli}` in its own venv ({BENCH_VENV.relative_to(ROOT)}); boto3 script: "
+            "`.venv`'s python3 with boto3 1.44.5.")
+    return [summary(v) for v in variants], note
+
+
+def seed_scaling(seeder: Seeder, count: int) -> list[str]:
+    """Create *count* secrets round-robin over S3, SSM and Secrets Manager; return refs."""
+    refs = []
+    seeder.bucket("bench-scale")
+    for i in range(count):
+        kind = i % 3
+        if kind == 0:
+            seeder.client("s3").put_object(Bucket="bench-scale", Key=f"k{i:04d}",
+                                           Body=f"s3-{i}".encode())
+            refs.append(f"ref+s3://bench-scale/k{i:04d}")
+        elif kind == 1:
+            seeder.parameter(f"/bench/p{i:04d}", f"ssm-{i}")
+            refs.append(f"ref+awsssm://bench/p{i:04d}")
+        else:
+            seeder.secret(f"bench/s{i:04d}", f"sm-{i}")
+            refs.append(f"ref+awssecrets://bench/s{i:04d}")
+    return refs
+
+
+def scaling_runs(size: int, runs: int) -> int:
+    """Fewer repetitions for the slowest size."""
+    return max(2, runs // 2) if size >= 1000 else runs
+
+
+def section_scaling(  # noqa: PLR0913, PLR0917 - the section's whole context
+    home: Path, proxy: Proxy, refs: list[str], runs: int, have_binary: bool,
+    sizes: tuple[int, ...],
+) -> dict[str, Any]:
+    """3. 1-1,000 secrets with 20 ms per request: time and API calls."""
+    proxy.clear_rules()
+    proxy.latency(LATENCY)
+    rows = []
+    for size in sizes:
+        env = aws_env(home, proxy.url)
+        env.update({f"S{i:04d}": ref for i, ref in enumerate(refs[:size])})
+        variants = injector_variants(env, have_binary)
+        counts: dict[str, list[dict[str, int]]] = {v.name: [] for v in variants}
+        n = scaling_runs(size, runs)
+        for round_no in range(n + 1):
+            order = variants[:]
+            random.shuffle(order)
+            for variant in order:
+                proxy.clear()
+                sample = run_once(variant.argv + DATE_TARGET, variant.env)
+                if sample.code != 0:
+                    msg = f"{variant.name} ({size}) exited {sample.code}: {sample.stderr[-600:]!r}"
+                    raise RuntimeError(msg)
+                ops: dict[str, int] = {}
+                for _, op in proxy.operations():
+                    ops[op] = ops.get(op, 0) + 1
+                if round_no:
+                    variant.samples.append(sample)
+                    counts[variant.name].append(ops)
+        mix = report.mix_for(size)
+        for variant in variants:
+            per_run = counts[variant.name]
+            totals = [sum(c.values()) for c in per_run]
+            row = summary(variant)
+            rows.append({
+                "variant": variant.name, "n": size, "mix": mix, "exec": row["exec"],
+                "exit": row["exit"], "rss": row["rss"], "cpu": row["cpu"], "calls": max(totals),
+                "calls_min": report.minimum_calls(mix), "operations": per_run[-1],
+            })
+        log(f"scaling {size}: " + ", ".join(
+            f"{r['variant']} {r['exec']['median']:.0f} ms {r['calls']} calls"
+            for r in rows if r["n"] == size))
+    proxy.clear_rules()
+    return {"latency_ms": LATENCY * 1000, "concurrency": 16, "rows": rows}
+
+
+def section_concurrency(
+    home: Path, proxy: Proxy, refs: list[str], runs: int, have_binary: bool,
+) -> list[dict[str, Any]]:
+    """Diagnosis: 100 and 1,000 secrets at INJECTOR_MAX_CONCURRENCY 4, 16 and 64."""
+    if not have_binary:
+        return []
+    proxy.clear_rules()
+    proxy.latency(LATENCY)
+    rows = []
+    for size in (100, 1000):
+        variants = []
+        for conc in (4, 16, 64):
+            env = aws_env(home, proxy.url)
+            env.update({f"S{i:04d}": ref for i, ref in enumerate(refs[:size])})
+            env["INJECTOR_MAX_CONCURRENCY"] = str(conc)
+            variants.append(Variant(f"{conc}", [str(BINARY)], env))
+        measure(variants, runs if size < 1000 else max(1, runs // 2))
+        for variant in variants:
+            proxy.clear()
+            run_once([*variant.argv, "/bin/true"], variant.env)
+            rows.append({"variant": "dist/injector", "n": size,
+                         "concurrency": int(variant.name),
+                         "exec": summary(variant)["exec"], "calls": len(proxy.operations())})
+    proxy.clear_rules()
+    return rows
+
+
+def section_timeline(
+    home: Path, proxy: Proxy, refs: list[str], runs: int,
+) -> list[dict[str, Any]]:
+    """Why the time grows with the count: bench/timeline.py, median of *runs* per size."""
+    proxy.clear_rules()
+    proxy.latency(LATENCY)
+    rows = []
+    for size in SIZES:
+        env = aws_env(home, proxy.url)
+        env.update({f"S{i:04d}": ref for i, ref in enumerate(refs[:size])})
+        env["INJECTOR_LOG_LEVEL"] = "error"
+        results = []
+        for _ in range(runs):
+            done = subprocess.run([str(VENV_PY), str(ROOT / "bench" / "timeline.py")], env=env,
+                                  capture_output=True, text=True, check=True)
+            results.append(json.loads(done.stdout))
+        row = timeline_row(size, results)
+        if size in {1, 100}:
+            patched = []
+            for _ in range(runs):
+                done = subprocess.run([str(VENV_PY), str(ROOT / "bench" / "timeline.py"),
+                                       "--prototype"], env=env, capture_output=True, text=True,
+                                      check=True)
+                patched.append(json.loads(done.stdout)["check_ms"])
+            row["prototype_resolve_ms"] = statistics.median(patched)
+        rows.append(row)
+    proxy.clear_rules()
+    return rows
+
+
+def timeline_row(size: int, results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return the medians of the timeline figures of one size."""
+
+    def med(pick: Callable[[dict[str, Any]], float | None]) -> float | None:
+        values = [v for v in (pick(r) for r in results) if v is not None]
+        return statistics.median(values) if values else None
+
+    def create(service: str, key: str) -> Callable[[dict[str, Any]], float | None]:
+        def pick(result: dict[str, Any]) -> float | None:
+            found = [c for c in result["creates"] if c["service"] == service]
+            if not found:
+                return None
+            value: float = found[0]["end"] - found[0]["start"] if key == "ms" else found[0][key]
+            return value - result["imports_ms"] if key != "ms" else value
+        return pick
+
+    kinds = ("create", "call", "http")
+    row: dict[str, Any] = {"n": size, "runs": len(results),
+                           "resolve_ms": med(lambda r: r["check_ms"]),
+                           "imports_ms": med(lambda r: r["imports_ms"])}
+    for kind in kinds:
+        for key in ("sum", "mean", "max", "n"):
+            row[f"{kind}_{key}"] = med(lambda r, k=kind, f=key: r["kinds"].get(k, {}).get(f))
+    row["http_last_end"] = med(lambda r: r["kinds"]["http"]["last_end"] - r["imports_ms"])
+    for service in ("s3", "ssm", "secretsmanager"):
+        row[f"{service}_create_ms"] = med(create(service, "ms"))
+        row[f"{service}_create_start"] = med(create(service, "start"))
+    return row
+
+
+def scaling_analysis(timeline: list[dict[str, Any]], rows: list[dict[str, Any]]) -> list[str]:
+    """Say in words what the timeline shows for 1 against 100 secrets."""
+    by_n = {row["n"]: row for row in timeline}
+    one, hundred = by_n.get(1), by_n.get(100)
+    if not one or not hundred:
+        return []
+    verdict = report.scaling_verdict(rows)
+    mine = {row["n"]: row for row in rows if row["variant"] == report.BINARY}
+    lines = [
+        (f"Instrumented `python -m injector check` (bench/timeline.py), medians of "
+        f"{hundred['runs']} runs: resolving 1 secret takes {one['resolve_ms']:.0f} ms (S3 "
+        f"client {one['s3_create_ms']:.0f}, the one call {one['call_sum']:.0f}, of which the "
+        f"HTTP round trip {one['http_sum']:.0f}: the first request of a process also pays "
+        f"the connection and botocore's first-call work); 100 secrets take "
+        f"{hundred['resolve_ms']:.0f} ms: SSM client {hundred['ssm_create_ms'] or 0:.0f}, "
+        f"Secrets Manager client {hundred['secretsmanager_create_ms'] or 0:.0f}, 40 calls "
+        f"with a mean round trip of {hundred['http_mean']:.0f} ms (max "
+        f"{hundred['http_max']:.0f}) for 20 ms of injected latency."),
+    ]
+    if 1 in mine and 100 in mine and mine[1].get("cpu"):
+        cpu1, cpu100 = mine[1]["cpu"]["median"], mine[100]["cpu"]["median"]
+        wall1, wall100 = mine[1]["exec"]["median"], mine[100]["exec"]["median"]
+        lines.append(
+            f"`dist/injector` end to end: CPU (user+sys) {cpu1:.0f} -> {cpu100:.0f} ms, wall "
+            f"{wall1:.0f} -> {wall100:.0f} ms. The extra CPU is two more botocore clients "
+            "plus building, signing and parsing 40 requests, all under the GIL; the rest "
+            "is waiting on moto and the proxy, single Python processes sharing the same 2 "
+            "cores (AWS would not add their CPU).")
+    if hundred.get("prototype_resolve_ms") is not None:
+        lines.append(
+            f"`Clients._lock` is held while a client is built (every worker waits), and "
+            f"`_batches` queues all S3 batches first, so the SSM client starts only "
+            f"{hundred['ssm_create_start'] or 0:.0f} ms into resolve. A prototype that "
+            f"interleaves the services' batches and reads existing clients without the lock "
+            f"(`bench/timeline.py --prototype`) resolves 1 / 100 secrets in "
+            f"{one.get('prototype_resolve_ms') or 0:.0f} / "
+            f"{hundred['prototype_resolve_ms']:.0f} ms against {one['resolve_ms']:.0f} / "
+            f"{hundred['resolve_ms']:.0f} as is: ordering and locking are not what costs "
+            "time (the work is GIL-bound either way), and the pool size is not either (see "
+            "the concurrency table below).")
+    if not verdict["time_ok"]:
+        lines.append(
+            "The 100-secret case exceeds 2x mainly because the 1-secret baseline is only "
+            "one client and one call: the remaining levers are cheaper client creation "
+            "(botocore parses the whole SSM service-2.json to build one) and less "
+            "per-request Python work, not concurrency.")
+    return lines
+
+
+def section_size(startup: list[dict[str, Any]], one: list[dict[str, Any]],
+                 build: bool) -> dict[str, Any]:
+    """4. Binary size, peak RSS (from sections 1 and 2), build time."""
+    result: dict[str, Any] = {}
+    if BINARY.exists():
+        result["binary_bytes"] = BINARY.stat().st_size
+        sha = subprocess.run(["sha256sum", str(BINARY)], capture_output=True, text=True,
+                             check=False)
+        result["sha256"] = sha.stdout.split()[0] if sha.stdout else "?"
+        ver = subprocess.run([str(BINARY), "--version"], capture_output=True, text=True,
+                             check=False)
+        result["version"] = (ver.stdout.strip().splitlines() or ["?"])[0]
+        result["rss_none"] = next((r["rss"] for r in startup if r["name"] == "dist/injector"),
+                                  None)
+        result["rss_s3"] = next((r["rss"] for r in one if r["name"] == "dist/injector"), None)
+    if build:
+        log("timing make binary-local")
+        start = time.perf_counter()
+        subprocess.run(["make", "-C", str(ROOT), "binary-local"], check=True,
+                       stdout=subprocess.DEVNULL)
+        seconds = time.perf_counter() - start
+        BUILD_TIME.parent.mkdir(parents=True, exist_ok=True)
+        BUILD_TIME.write_text(json.dumps({"seconds": seconds, "date": _now(),
+                                          "commit": _commit(), "load": os.getloadavg()}))
+    result["build"] = build_figure()
+    return result
+
+
+def build_figure() -> str:
+    """Return the recorded build time: ours (--build), else the last `make dist` log's."""
+    if BUILD_TIME.exists():
+        rec = json.loads(BUILD_TIME.read_text())
+        return (f"`make binary-local`: {rec['seconds']:.0f} s (recorded {rec['date']}, commit "
+                f"{rec['commit'][:12]}, load {rec['load'][0]:.2f})")
+    log_file = ROOT / "build" / "dist.log"
+    found = re.search(r"^real\s+(\d+)m([\d.]+)s", log_file.read_text(errors="replace"),
+                      re.MULTILINE) if log_file.exists() else None
+    if found:
+        seconds = int(found.group(1)) * 60 + float(found.group(2))
+        when = datetime.fromtimestamp(log_file.stat().st_mtime, UTC).strftime("%Y-%m-%d %H:%M")
+        return (f"`make dist` (container build; build image cached): {seconds:.0f} s, "
+                f"from build/dist.log ({when} UTC); `bench/bench.py --build` times "
+                "`make binary-local` here")
+    return "not measured (run `bench/bench.py --build`)"
+
+
+def section_container(home: Path, moto_url: str, runs: int) -> tuple[list[dict[str, Any]], str]:
+    """5. Cold ``docker run --rm`` of busybox: injector fetching one secret vs /bin/true."""
+    if shutil.which("docker") is None or not BINARY.exists():
+        return [], "skipped: docker or dist/injector missing"
+    image = subprocess.run(["docker", "image", "inspect", BUSYBOX], capture_output=True,
+                           check=False)
+    if image.returncode != 0:
+        log(f"{BUSYBOX} missing: tests/e2e/images/build-images.sh busybox")
+        subprocess.run([str(ROOT / "tests/e2e/images/build-images.sh"), "busybox"], check=True)
+    env = base_env(home)
+    aws = aws_env(home, moto_url)
+    flags = [f"--env={k}={aws[k]}" for k in (
+        "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_EC2_METADATA_DISABLED", *FAKE_CREDENTIALS)]
+    run = ["docker", "run", "--rm", "--network", "host"]
+    with_injector = Variant(
+        "docker run ... --entrypoint /sbin/injector busybox /bin/true (one S3 secret)",
+        [*run, "-v", f"{BINARY}:/sbin/injector:ro", "--entrypoint", "/sbin/injector", *flags,
+         "--env=V=ref+s3://bench/one", BUSYBOX], env)
+    plain = Variant("docker run ... --entrypoint /bin/true busybox",
+                    [*run, "--entrypoint", "/bin/true", BUSYBOX], env)
+    check = run_once([*with_injector.argv, "/bin/sh", "-c", 'printf "%s" "$V"'], env)
+    if check.code != 0 or check.stdout.decode() != SECRET:
+        msg = f"container check failed: {check.code} {check.stdout!r} {check.stderr[-400:]!r}"
+        raise RuntimeError(msg)
+    for round_no in range(runs + 1):
+        for variant in random.sample([with_injector, plain], 2):
+            sample = run_once(variant.argv if variant is plain else [*variant.argv, "/bin/true"],
+                              env)
+            if sample.code != 0:
+                msg = f"{variant.name} exited {sample.code}: {sample.stderr[-400:]!r}"
+                raise RuntimeError(msg)
+            if round_no:
+                variant.samples.append(sample)
+    note = (f"`docker run --rm --network host` of `{BUSYBOX}` (1.99 MB, no libc), wall time "
+            "of the docker client; the injector row mounts `dist/injector` read-only at "
+            "/sbin/injector and fetches `s3://bench/one` from moto on the host's 127.0.0.1.")
+    short = {plain.name: "/bin/true", with_injector.name: "injector + one S3 secret"}
+    return [{"name": v.name, "short": short[v.name], "exit": summary(v)["exit"]}
+            for v in (plain, with_injector)], note
+
+
+# --------------------------------------------------------------------------- profile
+
+IMPORT_LINE = re.compile(r"import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)")
+
+
+THIRD_PARTY = ("botocore", "urllib3", "dateutil", "jmespath", "injector", "structlog",
+               "dotenv", "certifi", "six")
+
+
+def parse_importtime(text: str, top: int = 10) -> tuple[list[dict[str, Any]], float,
+                                                       list[dict[str, Any]]]:
+    """Return the *top* cumulative imports, the total of self times, and self time by package.
+
+    A module's cumulative time includes whatever it is the first to import (botocore.docs
+    includes botocore.compat and urllib3, which the client needs anyway), so the fairer
+    answer to "what costs the most" is self time summed per package, a standard-library
+    module counting for the nearest package above it that imported it first.
+    """
+    entries = []
+    for match in IMPORT_LINE.finditer(text):
+        self_us, cum_us, indent, name = match.groups()
+        entries.append({"name": name, "self_ms": int(self_us) / 1000,
+                        "cumulative_ms": int(cum_us) / 1000, "depth": len(indent) // 2})
+    total = sum(e["self_ms"] for e in entries)
+    packages: dict[str, float] = {}
+    stack: list[tuple[int, str]] = []
+    for entry in reversed(entries):  # importtime prints children first: reversed = pre-order
+        while stack and stack[-1][0] >= entry["depth"]:
+            stack.pop()
+        root = entry["name"].split(".")[0]
+        if root in THIRD_PARTY:
+            group = root
+        elif stack:
+            group = stack[-1][1]
+        else:
+            group = "interpreter start-up and stdlib imported directly"
+        stack.append((entry["depth"], group))
+        packages[group] = packages.get(group, 0.0) + entry["self_ms"]
+    by_package = [{"name": k, "self_ms": v}
+                  for k, v in sorted(packages.items(), key=lambda kv: -kv[1])]
+    entries.sort(key=lambda e: -e["cumulative_ms"])
+    return entries[:top], total, by_package
+
+
+def profile_imports(
+    home: Path, moto_url: str,
+) -> tuple[list[dict[str, Any]], float, list[dict[str, Any]]]:
+    """``python -X importtime -m injector /bin/true`` with one S3 reference (2nd of 2 runs)."""
+    env = aws_env(home, moto_url)
+    env["V"] = "ref+s3://bench/one"
+    text = ""
+    for _ in range(2):
+        done = run_once([str(VENV_PY), "-X", "importtime", "-m", "injector", "/bin/true"], env)
+        text = done.stderr.decode("utf-8", "replace")
+    return parse_importtime(text)
+
+
+def strace_phases(argv: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Split one run of the binary into phases from strace timestamps (ms)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".strace") as trace:
+        subprocess.run(["strace", "-f", "--seccomp-bpf", "-ttt", "-o", trace.name, "-e",
+                        "trace=execve,fork,vfork,clone,clone3,exit_group,prlimit64,connect",
+                        *argv], env=env, check=True, capture_output=True)
+        lines = trace.read().splitlines()
+    events: list[tuple[int, float, str]] = []
+    for line in lines:
+        parts = line.split(None, 2)
+        if len(parts) == 3 and parts[0].isdigit():
+            events.append((int(parts[0]), float(parts[1]), parts[2]))
+    root = events[0][0]
+    t0 = events[0][1]
+
+    def first(pred: Callable[[int, str], bool], after: float = 0.0) -> float | None:
+        return next((t for pid, t, call in events if t >= after and pred(pid, call)), None)
+
+    fork = first(lambda pid, c: pid == root and c.startswith(("fork", "clone", "vfork")))
+    launcher = first(lambda pid, c: pid != root and c.startswith("execve("), fork or 0)
+    launcher_pid = next(pid for pid, t, _ in events if t == launcher)
+    clone = first(lambda pid, c: pid == launcher_pid and c.startswith("clone"), launcher or 0)
+    child = first(lambda pid, c: pid not in (root, launcher_pid) and c.startswith("execve("))
+    core = first(lambda _pid, c: "RLIMIT_CORE" in c, child or 0)
+    connect = first(lambda _pid, c: c.startswith("connect("), child or 0)
+    target = first(lambda _pid, c: c.startswith(f'execve("{argv[-1]}"'))
+    end = events[-1][1]
+    marks = [("staticx: extract to /tmp, start the launcher", t0, fork),
+             ("PyInstaller launcher: extract to /tmp, start Python", launcher, clone),
+             ("Python start, injector imports, plan (to hardening)", child, core or target),
+             ("botocore client creation (to first connect)", core, connect),
+             ("requests and exec (first connect to target exec)", connect, target),
+             ("Python start, imports, plan, exec (no references)", child,
+              target if core is None else None),
+             ("after exec: launchers clean up and exit", target, end),
+             ("total to exec", t0, target)]
+    return {name: (b - a) * 1000 for name, a, b in marks if a is not None and b is not None}
+
+
+def profile_binary(home: Path, moto_url: str, runs: int) -> tuple[list[dict[str, Any]], int]:
+    """Return the binary's phases, median of *runs* strace'd runs, without and with a secret."""
+    if shutil.which("strace") is None or not BINARY.exists():
+        return [], 0
+    plain = base_env(home)
+    secret = aws_env(home, moto_url)
+    secret["V"] = "ref+s3://bench/one"
+    collected: dict[str, dict[str, list[float]]] = {"none": {}, "s3": {}}
+    for _ in range(runs):
+        for key, env in (("none", plain), ("s3", secret)):
+            for name, value in strace_phases([str(BINARY), "/bin/true"], env).items():
+                collected[key].setdefault(name, []).append(value)
+    names = list(dict.fromkeys([*collected["s3"], *collected["none"]]))
+    rows = []
+    for name in names:
+        row: dict[str, Any] = {"name": name}
+        for key in ("none", "s3"):
+            values = collected[key].get(name)
+            row[key] = statistics.median(values) if values else None
+        rows.append(row)
+    return rows, runs
+
+
+def profile_findings(data: dict[str, Any]) -> list[str]:
+    """Say in words what dominates start-up, from the phases and the import profile."""
+    profile = data.get("profile", {})
+    phases = {p["name"]: p for p in profile.get("phases", [])}
+    lines = []
+    total = phases.get("total to exec", {})
+    staticx = phases.get("staticx: extract to /tmp, start the launcher", {})
+    pyi = phases.get("PyInstaller launcher: extract to /tmp, start Python", {})
+    python = phases.get("Python start, injector imports, plan (to hardening)", {})
+    if total.get("none") and staticx.get("none") is not None and pyi.get("none") is not None:
+        launch = staticx["none"] + pyi["none"]
+        lines.append(
+            f"**No references:** of {total['none']:.0f} ms to exec, the two launchers take "
+            f"{launch:.0f} ms ({100 * launch / total['none']:.0f}%: staticx "
+            f"{staticx['none']:.0f}, PyInstaller {pyi['none']:.0f}), extracting the archive "
+            f"to /tmp before any Python runs; Python's start, injector's imports and the "
+            f"plan take the rest. After the exec the launchers spend another "
+            f"{phases.get('after exec: launchers clean up and exit', {}).get('none') or 0:.0f}"
+            f" ms deleting what they extracted (the target is already running then, but a "
+            f"short-lived container's exit waits for it).")
+    if total.get("s3") and python.get("s3") is not None:
+        create = phases.get("botocore client creation (to first connect)", {}).get("s3") or 0
+        request = phases.get("requests and exec (first connect to target exec)", {})
+        lines.append(
+            f"**One S3 secret:** {total['s3']:.0f} ms to exec; the Python part up to the "
+            f"fetch (interpreter, injector, botocore imports) is {python['s3']:.0f} ms, "
+            f"client creation {create:.0f} ms, the request and the exec "
+            f"{request.get('s3') or 0:.0f} ms. Importing botocore is the largest single "
+            f"item.")
+    packages = profile.get("import_packages", [])
+    if packages:
+        top = ", ".join(f"{p['name']} {p['self_ms']:.0f}" for p in packages[:5])
+        lines.append(
+            f"**Unfrozen imports with one S3 secret** ({profile.get('import_total_ms', 0):.0f} "
+            f"ms in all), self time summed by package, stdlib modules counted for the package "
+            f"that imported them first: {top} ms. The cumulative list overstates "
+            "`botocore.docs`: it is merely the first to import `botocore.compat`, which pulls "
+            "in urllib3 and http.client/email/ssl that any HTTP client needs.")
+    lines.append(
+        "The frozen interpreter ignores `PYTHON*` variables (PYTHONPROFILEIMPORTTIME does "
+        "nothing there); an import profile of the frozen app needs a build with "
+        "`INJECTOR_SPEC_IMPORTTIME=1` (packaging/README.md), so the frozen phases above come "
+        "from strace timestamps instead.")
+    return lines
+
+
+# --------------------------------------------------------------------------- machine
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _commit() -> str:
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True,
+                          text=True, check=False).stdout.strip() or "unknown"
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain",
+                            "--untracked-files=no"], capture_output=True, text=True,
+                           check=False).stdout.strip()
+    return head + (" (+ uncommitted changes)" if dirty else "")
+
+
+def machine() -> dict[str, Any]:
+    """Describe the machine."""
+    cpu = "?"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = "?"
+    with contextlib.suppress(OSError, ValueError):
+        kb = int(Path("/proc/meminfo").read_text().split("MemTotal:")[1].split()[0])
+        mem = f"{kb / 1024 / 1024:.1f} GiB"
+    tmp = subprocess.run(["stat", "-f", "-c", "%T", os.environ.get("BENCH_TMPDIR", "/tmp")],
+                         capture_output=True, text=True, check=False).stdout.strip()
+
+    def version(argv: list[str]) -> str:
+        done = subprocess.run(argv, capture_output=True, text=True, check=False)
+        return ((done.stdout or done.stderr).strip().splitlines() or ["?"])[0]
+
+    return {
+        "nproc": os.cpu_count(), "cpu": cpu, "memory": mem,
+        "kernel": platform.release(), "/tmp file system": tmp,
+        "python (.venv)": version([str(VENV_PY), "--version"]),
+        "tini": version(["/usr/bin/tini", "--version"]),
+        "docker": version(["docker", "--version"]) if shutil.which("docker") else "-",
+    }
+
+
+# --------------------------------------------------------------------------- main
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure everything and write the reports."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: few repetitions")
+    parser.add_argument("--runs", type=int, help="repetitions per variant (default 12; quick 3)")
+    parser.add_argument("--build", action="store_true", help="time `make binary-local` first")
+    parser.add_argument("--no-docker", action="store_true", help="skip the container section")
+    parser.add_argument("--render", type=Path, help="only re-render from a results.json")
+    parser.add_argument("--out", type=Path, help="results.md path")
+    parser.add_argument("--no-readme", action="store_true", help="leave README.md alone")
+    args = parser.parse_args(argv)
+    out_dir = OUT / "quick" if args.quick else OUT
+    out_md = args.out or (out_dir / "results.md" if args.quick else ROOT / "bench" / "results.md")
+    update_readme = not (args.quick or args.no_readme)
+    if args.render:
+        data = json.loads(args.render.read_text())
+    else:
+        data = collect(args)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "results.json").write_text(json.dumps(data, indent=1))
+    data.setdefault("profile", {})["findings"] = profile_findings(data)
+    if "size" in data and "not measured" in data["size"].get("build", "not measured"):
+        data["size"]["build"] = build_figure()
+    out_md.parent.mkdir(parents=True, exist_ok=True)
+    out_md.write_text(report.render_results(data))
+    log(f"wrote {out_md}")
+    if update_readme:
+        readme = ROOT / "README.md"
+        readme.write_text(report.splice(readme.read_text(), report.render_readme(data)))
+        log("updated README.md's performance block")
+    for check in report.budget_checks(data):
+        log(f"budget: {check['what']}: {check['value']:.1f} {check['unit']} "
+            f"(limit {check['limit']:g}) {'ok' if check['ok'] else 'OVER'}")
+    verdict = report.scaling_verdict(data["scaling"]["rows"])
+    log(f"scaling: 100 secrets = {verdict['factor']:.2f}x of 1; calls minimal: "
+        f"{verdict['calls_ok']}")
+    return 0
+
+
+def collect(args: argparse.Namespace) -> dict[str, Any]:
+    """Run every section and return the numbers."""
+    runs = args.runs or (3 if args.quick else 12)
+    have_binary = BINARY.exists()
+    data: dict[str, Any] = {"date": _now(), "commit": _commit(), "machine": machine(),
+                            "runs": runs, "quick": args.quick, "load": {}, "notes": []}
+    if not have_binary:
+        data["notes"].append("dist/injector was missing: `make binary-local` first.")
+    data["load"]["start"] = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        home = Path(tmp)
+        log("1. start to exec, no references")
+        data["startup"] = section_startup(home, runs, have_binary)
+        moto = MotoServer(home).start()
+        proxy = Proxy(moto.url).start()
+        try:
+            seeder = Seeder(moto.url)
+            seeder.bucket("bench")
+            seeder.client("s3").put_object(Bucket="bench", Key="one", Body=SECRET.encode())
+            data["load"]["one secret"] = os.getloadavg()
+            log("2. one S3 secret")
+            data["one_secret"], data["one_secret_note"] = section_one_secret(
+                home, moto.url, runs, have_binary)
+            sizes = SIZES
+            log(f"3. scaling: seeding {max(sizes)} secrets")
+            refs = seed_scaling(seeder, max(sizes))
+            data["load"]["scaling"] = os.getloadavg()
+            scale_runs = max(3, runs // 3) if args.quick else max(10, runs)
+            data["scaling"] = section_scaling(home, proxy, refs, scale_runs, have_binary, sizes)
+            log("3b. concurrency")
+            data["scaling"]["concurrency_rows"] = section_concurrency(
+                home, proxy, refs, 2 if args.quick else 6, have_binary)
+            log("3c. timeline")
+            data["scaling"]["timeline"] = section_timeline(
+                home, proxy, refs, 1 if args.quick else 3)
+            data["scaling"]["analysis"] = scaling_analysis(
+                data["scaling"]["timeline"], data["scaling"]["rows"])
+            data["load"]["size"] = os.getloadavg()
+            data["size"] = section_size(data["startup"], data["one_secret"], args.build)
+            if not args.no_docker:
+                data["load"]["container"] = os.getloadavg()
+                log("5. containers")
+                data["container"], data["container_note"] = section_container(
+                    home, moto.url, max(3, runs // 2) if args.quick else 10)
+            log("profile")
+            data["load"]["profile"] = os.getloadavg()
+            imports, total, by_package = profile_imports(home, moto.url)
+            phases, phase_runs = profile_binary(home, moto.url, 2 if args.quick else 5)
+            data["profile"] = {"imports": imports, "import_total_ms": total,
+                               "import_packages": by_package, "phases": phases,
+                               "phase_runs": phase_runs}
+        finally:
+            proxy.stop()
+            moto.stop()
+    data["load"]["end"] = os.getloadavg()
+    busiest = max(load[0] for load in data["load"].values())
+    if busiest >= 1.0:
+        data["notes"].append(
+            f"The 1-minute load average reached {busiest:.1f} on 2 cores during this run "
+            "(other jobs were running): absolute figures are inflated, roughly by the "
+            "share of CPU the other jobs took; ratios within a table, whose variants were "
+            "interleaved, are more trustworthy than the absolute values.")
+    return data
+
+
+if __name__ == "__main__":
+    sys.exit(main())

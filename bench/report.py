@@ -1,0 +1,382 @@
+"""Pure rendering of benchmark results: numbers in, Markdown out (no I/O, no processes).
+
+``bench/bench.py`` measures and builds one plain dict (also saved as JSON under
+build/bench/); everything here turns that dict into ``bench/results.md`` and the README's
+performance table, so the rendering can be tested on made-up numbers.
+
+A *stats* value is ``{"median": ms, "min": ms, "max": ms, "n": runs}`` (see :func:`stats`).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+START = "<!-- bench:start -->"
+END = "<!-- bench:end -->"
+README_SECTION = "## Performance"
+
+# The start-up budget of issue 3 (milliseconds, MB) and the scaling target of issue 7.
+BUDGET_NONE_MS = 200.0
+BUDGET_S3_MS = 400.0
+BUDGET_RSS_MB = 60.0
+BUDGET_SIZE_MB = 15.0
+SCALING_FACTOR = 2.0
+PER_CALL = {"s3": 1, "ssm": 10, "secretsmanager": 20}
+BINARY = "dist/injector"
+
+Stats = dict[str, float]
+Data = Mapping[str, Any]
+
+
+# --------------------------------------------------------------------------- numbers
+
+def stats(values: Iterable[float]) -> Stats:
+    """Return median, min, max and count of *values* (empty: NaN figures and n=0)."""
+    items = list(values)
+    if not items:
+        return {"median": math.nan, "min": math.nan, "max": math.nan, "n": 0}
+    return {"median": statistics.median(items), "min": min(items), "max": max(items),
+            "n": len(items)}
+
+
+def minimum_calls(mix: Mapping[str, int]) -> int:
+    """Return the fewest API calls that fetch *mix* (``{"s3": 34, "ssm": 33, ...}``)."""
+    return sum(math.ceil(count / PER_CALL[service]) for service, count in mix.items())
+
+
+def mix_for(count: int) -> dict[str, int]:
+    """Split *count* secrets round-robin over S3, SSM and Secrets Manager (S3 first)."""
+    services = ("s3", "ssm", "secretsmanager")
+    return {s: len(range(i, count, len(services))) for i, s in enumerate(services)}
+
+
+def ratio(numerator: float, denominator: float) -> float:
+    """Return numerator / denominator, NaN when either is missing or the divisor is 0."""
+    if not denominator or math.isnan(numerator) or math.isnan(denominator):
+        return math.nan
+    return numerator / denominator
+
+
+def scaling_verdict(rows: Sequence[Mapping[str, Any]], variant: str = BINARY) -> dict[str, Any]:
+    """Judge the scaling target for *variant*: 100 secrets within 2x of 1, calls minimal."""
+    mine = {row["n"]: row for row in rows if row["variant"] == variant}
+    one, hundred = mine.get(1), mine.get(100)
+    factor = math.nan
+    if one is not None and hundred is not None:
+        factor = ratio(hundred["exec"]["median"], one["exec"]["median"])
+    calls_ok = bool(mine) and all(row["calls"] == row["calls_min"] for row in mine.values())
+    return {
+        "variant": variant,
+        "factor": factor,
+        "time_ok": not math.isnan(factor) and factor <= SCALING_FACTOR,
+        "calls_ok": calls_ok,
+    }
+
+
+def budget_checks(data: Data) -> list[dict[str, Any]]:
+    """Return issue 3's start-up budget items for dist/injector: what, limit, measured, ok."""
+    checks: list[dict[str, Any]] = []
+
+    def add(what: str, limit: float, value: float, unit: str) -> None:
+        ok = not math.isnan(value) and value <= limit
+        checks.append({"what": what, "limit": limit, "value": value, "unit": unit, "ok": ok})
+
+    none = _row(data.get("startup", []), BINARY)
+    one = _row(data.get("one_secret", []), BINARY)
+    if none is not None:
+        add("no references, start to exec (median)", BUDGET_NONE_MS, none["exec"]["median"], "ms")
+    if one is not None:
+        add("one S3 secret, start to exec (median)", BUDGET_S3_MS, one["exec"]["median"], "ms")
+    rss = [row["rss"]["max"] for row in (none, one) if row is not None]
+    if rss:
+        add("peak RSS (max over runs, with and without a secret)", BUDGET_RSS_MB, max(rss), "MB")
+    size = data.get("size", {}).get("binary_bytes")
+    if size:
+        add("binary size", BUDGET_SIZE_MB, size / 1e6, "MB")
+    return checks
+
+
+def _row(rows: Sequence[Mapping[str, Any]], name: str) -> Mapping[str, Any] | None:
+    return next((row for row in rows if row["name"] == name), None)
+
+
+# --------------------------------------------------------------------------- formatting
+
+def fmt(value: float | None, digits: int = 0) -> str:
+    """Format a number, or an en dash for a missing one."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+def fmt_stats(item: Stats | None, digits: int = 0) -> str:
+    """``median (min-max)`` of a stats value."""
+    if not item or not item.get("n"):
+        return "-"
+    return (f"**{fmt(item['median'], digits)}** ({fmt(item['min'], digits)}-"
+            f"{fmt(item['max'], digits)})")
+
+
+def yes_no(ok: bool) -> str:
+    """Render a verdict."""
+    return "yes" if ok else "**NO**"
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    """Return the lines of a Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines.extend("| " + " | ".join(row) + " |" for row in rows)
+    return lines
+
+
+def _load(value: Sequence[float] | None) -> str:
+    return " / ".join(f"{x:.2f}" for x in value) if value else "-"
+
+
+# --------------------------------------------------------------------------- results.md
+
+def render_results(data: Data) -> str:  # noqa: PLR0915 - one linear document
+    """Render the whole of ``bench/results.md``."""
+    out: list[str] = ["# Benchmarks", ""]
+    out += [
+        ("Generated by `make bench` (`bench/bench.py`); do not edit by hand. Every figure is "
+        "wall-clock milliseconds unless marked: **median** (min-max) over *n* runs, the "
+        "variants of a table interleaved in a random order in each round after one "
+        "discarded warm-up round, all in one invocation on one machine. Only 127.0.0.1 "
+        "is contacted (moto server, our latency proxy)."),
+        "",
+    ]
+    machine = data.get("machine", {})
+    out += ["## Machine", ""]
+    out += table(["item", "value"], [[k, str(v)] for k, v in machine.items()])
+    load = data.get("load", {})
+    out += ["", "Load average (1/5/15 min) at each section's start: "
+            + "; ".join(f"{k} {_load(v)}" for k, v in load.items())
+            + ". The machine has 2 cores; a 1-minute load above 1 means other work "
+            "competed for them and the figures are inflated (medians less than maxima).",
+            ""]
+    notes = data.get("notes") or []
+    if notes:
+        out += ["Notes:", ""] + [f"- {n}" for n in notes] + [""]
+
+    out += ["## Start-up budget (issue 3) for dist/injector", ""]
+    out += table(["item", "limit", "measured", "met"], [
+        [c["what"], f"{fmt(c['limit'])} {c['unit']}", f"{fmt(c['value'], 1)} {c['unit']}",
+         yes_no(c["ok"])] for c in budget_checks(data)
+    ])
+    out += [""]
+
+    out += ["## 1. Start to exec, no references", ""]
+    out += [
+        ("Target `/bin/date +%s%N`: it prints the time it was exec'd, so *to exec* is start "
+        "to the target's exec; *to exit* is until the whole process tree is gone (adds the "
+        "launchers' clean-up of their temporary directories). Peak RSS (MB) is the "
+        "largest resident set in the process tree as GNU `time -f %M` reports it: every "
+        "command runs under `/usr/bin/time` (about 1 ms, the same for all)."),
+        "",
+    ]
+    out += _process_table(data.get("startup", []))
+    out += ["", "## 2. One S3 secret from moto on 127.0.0.1", ""]
+    out += [
+        "Each variant fetches `s3://bench/one` (a 40-byte object) and execs the target with the "
+        "value in `V`; each was checked to deliver the right value before timing. "
+        + str(data.get("one_secret_note", "")),
+        "",
+    ]
+    out += _process_table(data.get("one_secret", []))
+
+    scaling = data.get("scaling", {})
+    out += ["", "## 3. Scaling: many secrets, 20 ms per request", ""]
+    out += [
+        (f"{scaling.get('latency_ms', 20)} ms of latency added to every request by "
+        "`tests/support/proxy.py` in front of moto. Secrets are split round-robin over "
+        "S3, SSM and Secrets Manager (S3 first). *calls* is what the proxy counted per "
+        "run; *minimum* is one call per S3 object + ceil(SSM/10) + ceil(SM/20). *CPU* is "
+        "the injector process tree's own user+sys time (GNU time), i.e. what it computes "
+        "rather than waits for. "
+        f"Concurrency: the default (`INJECTOR_MAX_CONCURRENCY`="
+        f"{scaling.get('concurrency', 16)})."),
+        "",
+    ]
+    rows = scaling.get("rows", [])
+    out += table(
+        ["variant", "secrets (S3/SSM/SM)", "to exec", "to exit", "x of 1 secret",
+         "CPU user+sys", "calls", "minimum", "calls by operation"],
+        [_scaling_row(row, rows) for row in rows],
+    )
+    for variant in sorted({row["variant"] for row in rows}):
+        verdict = scaling_verdict(rows, variant)
+        out += ["", (f"Target for `{variant}`: 100 secrets take {fmt(verdict['factor'], 2)}x "
+                f"the time of 1 (limit {SCALING_FACTOR:g}x): {yes_no(verdict['time_ok'])}; API "
+                f"calls at the batched minimum: {yes_no(verdict['calls_ok'])}.")]
+    timeline = scaling.get("timeline", [])
+    if timeline:
+        out += ["", "### Why: timeline of `injector check` (bench/timeline.py)", ""]
+        out += [
+            ("`python -m injector check` with botocore instrumented, same proxy and latency; "
+            "medians, ms from the end of imports (resolve) or per event. *create* = client "
+            "creation per service (start+duration); *HTTP* = one request's round trip "
+            "through the proxy."),
+            "",
+        ]
+        out += table(
+            ["secrets", "resolve", "S3 client", "SSM client", "SM client", "calls",
+             "HTTP mean / max", "last response"],
+            [[f"{r['n']:,}", fmt(r.get("resolve_ms")), _create(r, "s3"), _create(r, "ssm"),
+              _create(r, "secretsmanager"), fmt(r.get("call_n")),
+              f"{fmt(r.get('http_mean'))} / {fmt(r.get('http_max'))}",
+              fmt(r.get("http_last_end"))] for r in timeline],
+        )
+    if scaling.get("analysis"):
+        out += [""] + [f"- {line}" for line in scaling["analysis"]]
+    extra = scaling.get("concurrency_rows", [])
+    if extra:
+        out += ["", "### The same with other `INJECTOR_MAX_CONCURRENCY` values", ""]
+        out += table(["variant", "secrets", "concurrency", "to exec", "calls"], [
+            [f"`{r['variant']}`", str(r["n"]), str(r["concurrency"]), fmt_stats(r["exec"]),
+             str(r["calls"])] for r in extra
+        ])
+
+    size = data.get("size", {})
+    out += ["", "## 4. Size, memory, build", ""]
+    out += table(["item", "value"], [
+        ["dist/injector size", (f"{fmt(size.get('binary_bytes', math.nan) / 1e6, 2)} MB "
+         f"({fmt(size.get('binary_bytes'))} bytes)")],
+        ["dist/injector sha256", f"`{size.get('sha256', '-')}`"],
+        ["dist/injector version", f"`{size.get('version', '-')}`"],
+        ["peak RSS, no references (MB)", fmt_stats(size.get("rss_none"), 1)],
+        ["peak RSS, one S3 secret (MB)", fmt_stats(size.get("rss_s3"), 1)],
+        ["build time", size.get("build", "-")],
+    ])
+
+    out += ["", "## 5. Cold container start (Docker, busybox image)", ""]
+    out += [str(data.get("container_note", "")), ""]
+    out += table(["variant", "`docker run --rm` wall"], [
+        [f"`{row['name']}`", fmt_stats(row["exit"])] for row in data.get("container", [])
+    ])
+
+    profile = data.get("profile", {})
+    out += ["", "## Where start-up time goes", ""]
+    phases = profile.get("phases", [])
+    if phases:
+        out += [
+            ("`dist/injector` under `strace -f --seccomp-bpf -ttt` (process syscalls, "
+            "`prlimit64` and `connect` only; strace adds a little), milliseconds, median of "
+            f"{profile.get('phase_runs', '?')} runs. Phase boundaries: staticx's fork, the "
+            "PyInstaller parent's clone, the Python child's execve, its first "
+            "`prlimit64(RLIMIT_CORE)` (injector's hardening, right after `resolve` and "
+            "botocore are imported), its first `connect` (clients created), the target's "
+            "execve, the launchers' exit."),
+            "",
+        ]
+        out += table(["phase", "no references", "one S3 secret"],
+                     [[p["name"], fmt(p.get("none")), fmt(p.get("s3"))] for p in phases])
+    imports = profile.get("imports", [])
+    if imports:
+        out += ["", ("`python -X importtime -m injector /bin/true` with one S3 reference, the "
+                f"10 largest cumulative imports (ms; all imports: "
+                f"{fmt(profile.get('import_total_ms'))} ms):"), ""]
+        out += table(["module", "cumulative", "self"], [
+            [f"`{m['name']}`", fmt(m["cumulative_ms"], 1), fmt(m["self_ms"], 1)]
+            for m in imports
+        ])
+    packages = profile.get("import_packages", [])
+    if packages:
+        out += ["", ("The same imports, self time summed by package (a standard-library module "
+                "counts for the package that imported it first), ms:"), ""]
+        out += table(["package", "self"], [[p["name"], fmt(p["self_ms"], 1)] for p in packages])
+    for line in profile.get("findings", []):
+        out += ["", line]
+    out += [""]
+    return "\n".join(out)
+
+
+def _create(row: Mapping[str, Any], service: str) -> str:
+    start, took = row.get(f"{service}_create_start"), row.get(f"{service}_create_ms")
+    if took is None:
+        return "-"
+    return f"at {fmt(start)} +{fmt(took)}"
+
+
+def _process_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    return table(["variant", "to exec", "to exit", "peak RSS MB"], [
+        [f"`{row['name']}`", fmt_stats(row.get("exec")), fmt_stats(row.get("exit")),
+         fmt_stats(row.get("rss"), 1)] for row in rows
+    ])
+
+
+def _scaling_row(row: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    mix = row["mix"]
+    base = next((r for r in rows if r["variant"] == row["variant"] and r["n"] == 1), None)
+    factor = ratio(row["exec"]["median"], base["exec"]["median"]) if base else math.nan
+    ops = ", ".join(f"{op} {count}" for op, count in sorted(row.get("operations", {}).items()))
+    return [f"`{row['variant']}`", (f"{row['n']:,} ({mix['s3']}/{mix['ssm']}/"
+            f"{mix['secretsmanager']})"), fmt_stats(row["exec"]), fmt_stats(row.get("exit")),
+            fmt(factor, 2), fmt_stats(row.get("cpu")), str(row["calls"]), str(row["calls_min"]),
+            ops]
+
+
+# --------------------------------------------------------------------------- README
+
+def render_readme(data: Data) -> str:
+    """Render the README's performance block (the text between the markers)."""
+    machine = data.get("machine", {})
+    startup = {row["name"]: row for row in data.get("startup", [])}
+    one = {row["name"]: row for row in data.get("one_secret", [])}
+    names = list(dict.fromkeys([*startup, *one]))
+    lines = [
+        (f"Medians (min-max) in ms, start of the process to exec of the target, from "
+        f"`make bench` on {machine.get('cpu', '?')} ({machine.get('nproc', '?')} cores), "
+        f"{data.get('date', '?')}, commit `{str(data.get('commit', '?'))[:12]}`; every "
+        "figure and the method are in [bench/results.md](bench/results.md)."),
+        "",
+    ]
+    lines += table(["command", "no references", "one S3 secret (moto on loopback)",
+                    "peak RSS MB"], [
+        [f"`{name}`", fmt_stats(startup.get(name, {}).get("exec")),
+         fmt_stats(one.get(name, {}).get("exec")),
+         fmt(_max_rss(startup.get(name), one.get(name)), 1)] for name in names
+    ])
+    rows = data.get("scaling", {}).get("rows", [])
+    mine = [row for row in rows if row["variant"] == BINARY]
+    if mine:
+        verdict = scaling_verdict(rows)
+        lines += ["", "`dist/injector` with 20 ms added to every AWS request:", ""]
+        lines += table(["secrets (S3/SSM/SM)", "to exec", "API calls (minimum)"], [
+            [f"{r['n']:,} ({r['mix']['s3']}/{r['mix']['ssm']}/{r['mix']['secretsmanager']})",
+             fmt_stats(r["exec"]), f"{r['calls']} ({r['calls_min']})"] for r in mine
+        ])
+        lines += ["", (f"100 secrets take {fmt(verdict['factor'], 2)}x the time of one "
+                  f"(target <= {SCALING_FACTOR:g}x: {yes_no(verdict['time_ok'])}); API calls at "
+                  f"the batched minimum: {yes_no(verdict['calls_ok'])}.")]
+    size = data.get("size", {})
+    containers = {row["name"]: row for row in data.get("container", [])}
+    extra = []
+    if size.get("binary_bytes"):
+        extra.append(f"binary {fmt(size['binary_bytes'] / 1e6, 1)} MB")
+    if containers:
+        extra.append("cold `docker run --rm` of busybox: " + ", ".join(
+            f"{row.get('short', name)} {fmt(row['exit']['median'])} ms"
+            for name, row in containers.items()))
+    if extra:
+        text = "; ".join(extra)
+        lines += ["", text[:1].upper() + text[1:] + "."]
+    return "\n".join(lines)
+
+
+def _max_rss(*rows: Mapping[str, Any] | None) -> float:
+    values = [row["rss"]["max"] for row in rows if row and row.get("rss", {}).get("n")]
+    return max(values) if values else math.nan
+
+
+def splice(text: str, block: str) -> str:
+    """Put *block* between the markers of *text*; add a Performance section if absent."""
+    if START not in text or END not in text:
+        body = text.rstrip("\n")
+        return f"{body}\n\n{README_SECTION}\n\n{START}\n{block}\n{END}\n"
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{START}\n{block}\n{END}{tail}"

@@ -1,0 +1,97 @@
+"""Where a fetch's time goes: ``injector check`` with botocore instrumented, as JSON.
+
+Run as ``.venv/bin/python bench/timeline.py`` with the references in the environment. It
+wraps client creation (``Clients._create``), lock-inclusive client look-ups
+(``Clients.get``), API calls and HTTP sends, runs ``injector check`` in-process, and prints
+one JSON object: import time, resolve time, and per event kind the start, end and durations
+(milliseconds from the start of this process). ``bench/bench.py`` uses it to explain the
+scaling figures; it never prints a value (``check`` prints sizes only, and is silenced).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import sys
+import threading
+import time
+from typing import Any
+
+T0 = time.perf_counter()
+EVENTS: list[tuple[str, str, str, float, float]] = []
+
+import botocore.client  # noqa: E402 - timed from T0 on purpose
+import botocore.endpoint  # noqa: E402
+
+from injector import cli  # noqa: E402
+from injector.backends import aws  # noqa: E402
+
+
+def _wrap(owner: Any, name: str, kind: str, label: Any) -> None:  # noqa: ANN401
+    original = getattr(owner, name)
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
+        start = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            EVENTS.append((kind, label(args), threading.current_thread().name,
+                           (start - T0) * 1000, (time.perf_counter() - T0) * 1000))
+
+    setattr(owner, name, wrapper)
+
+
+def prototype() -> None:
+    """Try the ordering/locking change: interleaved batches, lock-free existing clients."""
+    import itertools  # noqa: PLC0415
+
+    from injector import backends, resolve  # noqa: PLC0415
+
+    def batches(refs: Any, clients: Any) -> list[Any]:  # noqa: ANN401
+        by_service: dict[str, dict[Any, None]] = {}
+        for ref in refs:
+            by_service.setdefault(ref.source.service, {}).setdefault(ref.source)
+        groups = [backends.load(s).batches(list(src), clients) for s, src in by_service.items()]
+        return [b for row in itertools.zip_longest(*groups) for b in row if b is not None]
+
+    original = aws.Clients.get
+
+    def get(self: Any, service: str, region: str | None, *, reference: str) -> Any:  # noqa: ANN401
+        found = self._clients.get((service, region or self._default_region))
+        return found or original(self, service, region, reference=reference)
+
+    resolve._batches = batches  # noqa: SLF001
+    aws.Clients.get = get
+
+
+def main() -> None:
+    """Instrument, run ``injector check``, print the timeline summary."""
+    if "--prototype" in sys.argv:
+        prototype()
+    _wrap(aws.Clients, "_create", "create", lambda a: a[1])
+    _wrap(aws.Clients, "get", "get", lambda a: a[1])
+    _wrap(botocore.client.BaseClient, "_make_api_call", "call", lambda a: a[1])
+    _wrap(botocore.endpoint.Endpoint, "_send", "http", lambda _a: "")
+    imported = (time.perf_counter() - T0) * 1000
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = cli.main(["injector", "check"])
+    done = (time.perf_counter() - T0) * 1000
+    result: dict[str, Any] = {"code": code, "imports_ms": imported,
+                              "check_ms": done - imported, "kinds": {}, "creates": []}
+    for kind in ("create", "get", "call", "http"):
+        items = [e for e in EVENTS if e[0] == kind]
+        if items:
+            durations = [e[4] - e[3] for e in items]
+            result["kinds"][kind] = {
+                "n": len(items), "first_start": min(e[3] for e in items),
+                "last_end": max(e[4] for e in items), "sum": sum(durations),
+                "mean": sum(durations) / len(items), "max": max(durations),
+            }
+    result["creates"] = [{"service": e[1], "start": e[3], "end": e[4]}
+                         for e in EVENTS if e[0] == "create"]
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
