@@ -41,7 +41,7 @@ PKG_VERSION = $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' injector/__init__.
 PUBLIC_BASE_IMAGE = $(shell sed -n 's/^ARG BASE_IMAGE=//p' packaging/Dockerfile)
 PKG_BASE = $(if $(filter public,$(BASE_IMAGE)),$(PUBLIC_BASE_IMAGE),$(BASE_IMAGE))
 
-.PHONY: binary binary-local base-image build-image repro-check repro-check-local dist \
+.PHONY: staticx-venv binary binary-local base-image build-image repro-check repro-check-local dist \
 	dist-installer install-host lock binary-tests
 
 base-image:
@@ -77,8 +77,11 @@ binary: build-image
 		-e INJECTOR_TREE=$(PKG_TREE) -e INJECTOR_BASE_IMAGE=$(PKG_BASE) \
 		$(BUILD_IMAGE) packaging/build.sh $(BINARY_OUT)
 
-binary-local: $(STAMP)
-	@.venv/bin/staticx --version 2>&1 | grep -q '+injector' || packaging/staticx/build.sh .venv
+# The patched staticx (packaging/staticx) in .venv: binary-local and the bootloader tests use it.
+staticx-venv: $(STAMP)
+	@.venv/bin/staticx --version 2>&1 | grep -q '+injector.2' || packaging/staticx/build.sh .venv
+
+binary-local: staticx-venv
 	@.venv/bin/python -c "import elftools" 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check pyelftools==0.33
 	PYTHON=.venv/bin/python packaging/build.sh $(BINARY_OUT)
 
@@ -132,5 +135,5 @@ install-host:
 lock:
 	packaging/lock.sh
 
-binary-tests: $(STAMP)
+binary-tests: staticx-venv
 	$(PYTEST) tests/e2e -m binary -q -n 2
