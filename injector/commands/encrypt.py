@@ -16,7 +16,7 @@ from urllib.parse import quote
 from injector import log
 from injector.commands.put import read_value
 from injector.deadline import Deadline
-from injector.errors import UsageError
+from injector.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -43,18 +43,13 @@ def main(config: Config, flags: Mapping[str, str | None], args: Sequence[str]) -
 
 
 def parse_context(raw: str | None) -> dict[str, str]:
-    """Parse ``--context``: a JSON object of strings."""
-    if raw is None:
-        return {}
+    """Parse ``--context`` with the backend's rules; a bad one is a usage error."""
+    from injector.backends.kms import context  # noqa: PLC0415 - imports botocore
+
     try:
-        parsed = json.loads(raw)
-    except ValueError:
-        raise UsageError("--context must be a JSON object") from None
-    if not isinstance(parsed, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in parsed.items()
-    ):
-        raise UsageError("--context must be a JSON object of strings")
-    return parsed
+        return context(raw)
+    except ConfigError as exc:
+        raise UsageError(f"--context: {exc.message}") from None
 
 
 def reference(blob: bytes, encryption_context: Mapping[str, str], region: str | None = None) -> str:
