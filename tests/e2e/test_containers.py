@@ -319,7 +319,8 @@ count() {
     case "$l" in *"(sleep)"*) [ "$2" != "$$" ] && o=$((o+1));; esac
   done
 }
-i=0; while [ $i -lt 20 ]; do (sleep 1 &); i=$((i+1)); done
+i=0; while [ $i -lt 20 ]; do (sleep 3 &); i=$((i+1)); done
+sleep 0.5  # let every orphan exec sleep before counting, even on a loaded machine
 count; echo "orphans=$o"
 n=0
 while [ $n -lt 100 ]; do sleep 0.1; count; [ $z -eq 0 ] && [ $o -eq 0 ] && break; n=$((n+1)); done
