@@ -8,7 +8,7 @@ import sys
 from typing import TYPE_CHECKING, NoReturn
 
 from injector import config as settings
-from injector import log
+from injector import launchers, log
 from injector.errors import SOFTWARE, ConfigError, InjectorError, UsageError
 
 if TYPE_CHECKING:
@@ -99,8 +99,7 @@ def _dispatch(config: Config, command: str, args: list[str], environ: Mapping[st
 
 def _entrypoint(argv: Sequence[str], environ: Mapping[str, str]) -> str | None:
     entrypoint = environ.get("INJECTOR_ENTRYPOINT", "")
-    # The static binary's bootloader replaces argv[0]; it keeps the invoked name here.
-    invoked = environ.get("STATICX_ARGV0") or (argv[0] if argv else "")
+    invoked = launchers.invoked_name(argv, environ)
     if not entrypoint and os.path.basename(invoked).startswith(SEED_NAME):
         entrypoint = SEED_ENTRYPOINT
     if not entrypoint:

@@ -6,7 +6,7 @@ import os
 import time
 from typing import TYPE_CHECKING, NoReturn
 
-from injector import envfile, execute, log, plan, sinks
+from injector import envfile, execute, launchers, log, plan, sinks
 from injector.deadline import Deadline
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ def run(config: Config, command: Sequence[str], environ: Mapping[str, str]) -> N
     """Resolve every secret the environment asks for, then exec *command*."""
     started = time.monotonic()
     deadline = Deadline(config.timeout)
-    environ = sinks.launcher_cleanup(environ)
+    environ = launchers.cleanup(environ)
     the_plan = plan.build(environ, config)
     lookup_path = environ.get("PATH") if config.pristine else _child_path(environ, the_plan)
     executable = execute.locate(command[0], lookup_path)

@@ -7,7 +7,6 @@ secrets, with what the frozen launchers added undone.
 from __future__ import annotations
 
 import os
-import sys
 from typing import TYPE_CHECKING
 
 from injector.errors import BadDataError, ConfigError
@@ -21,30 +20,8 @@ if TYPE_CHECKING:
 
 # Linux refuses any single "NAME=value" string longer than this (MAX_ARG_STRLEN).
 MAX_ENV_STRING = 128 * 1024
-LAUNCHER_PREFIXES = ("_PYI_", "STATICX_", "_MEIPASS")
-ORIG_SUFFIX = "_ORIG"
-# Our staticx bootloader saves the original TMPDIR here: "=VALUE" when it was set, "-" when not.
-TMPDIR_SAVED = "STATICX_ORIG_TMPDIR"
 
 Env = dict[bytes, bytes]
-
-
-def launcher_cleanup(environ: Mapping[str, str]) -> dict[str, str]:
-    """Return *environ* without what PyInstaller and staticx added for themselves."""
-    env = {k: v for k, v in environ.items() if not k.startswith(LAUNCHER_PREFIXES)}
-    saved_tmpdir = environ.get(TMPDIR_SAVED)
-    if saved_tmpdir is not None:
-        _restore(env, "TMPDIR", saved_tmpdir[1:] if saved_tmpdir.startswith("=") else None)
-    if getattr(sys, "frozen", False):
-        _restore(env, "LD_LIBRARY_PATH", env.pop("LD_LIBRARY_PATH" + ORIG_SUFFIX, None))
-    return env
-
-
-def _restore(env: dict[str, str], name: str, original: str | None) -> None:
-    if original is None:
-        env.pop(name, None)
-    else:
-        env[name] = original
 
 
 def child_environment(  # noqa: PLR0913 - the file paths are one more keyword input

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 from typing import TYPE_CHECKING
 
-from injector import log
+from injector import launchers, log
 from injector.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
@@ -21,11 +20,9 @@ CHUNK = 1 << 20
 
 def source_path(environ: Mapping[str, str]) -> str:
     """Path of the file this process was started from (the outer static binary)."""
-    outer = environ.get("STATICX_PROG_PATH")
-    if outer:
+    outer = launchers.program_path(environ)
+    if outer is not None:
         return outer
-    if getattr(sys, "frozen", False):
-        return sys.executable
     msg = "copy works only from the built binary (dist/injector), not from python -m injector"
     raise ConfigError(msg)
 

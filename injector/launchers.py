@@ -1,0 +1,62 @@
+"""What the two frozen launchers (staticx's bootloader, PyInstaller's onefile parent) add.
+
+The static binary runs as: staticx bootloader -> PyInstaller parent -> Python (this code).
+Each launcher leaves traces in the environment and in argv; this module is the one place
+that knows them, so the target gets exactly what a plain exec would have given it.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+# Variables only the launchers set for themselves and their child.
+PREFIXES = ("_PYI_", "STATICX_", "_MEIPASS")
+ORIG_SUFFIX = "_ORIG"
+# Our staticx bootloader saves the original TMPDIR here: "=VALUE" when it was set, "-" when not.
+TMPDIR_SAVED = "STATICX_ORIG_TMPDIR"
+# It replaces argv[0] with the extracted program; the invoked name is kept here.
+ARGV0_SAVED = "STATICX_ARGV0"
+# The path of the outer static binary itself (what ``injector copy`` copies).
+PROGRAM_PATH = "STATICX_PROG_PATH"
+
+
+def is_frozen() -> bool:
+    """Tell whether this process runs from the PyInstaller bundle."""
+    return bool(getattr(sys, "frozen", False))
+
+
+def invoked_name(argv: Sequence[str], environ: Mapping[str, str]) -> str:
+    """Return the name the user invoked (argv[0] before the bootloader replaced it)."""
+    return environ.get(ARGV0_SAVED) or (argv[0] if argv else "")
+
+
+def program_path(environ: Mapping[str, str]) -> str | None:
+    """Return the path of the file this process was started from, or None when unfrozen."""
+    outer = environ.get(PROGRAM_PATH)
+    if outer:
+        return outer
+    if is_frozen():
+        return sys.executable
+    return None
+
+
+def cleanup(environ: Mapping[str, str]) -> dict[str, str]:
+    """Return *environ* without what PyInstaller and staticx added for themselves."""
+    env = {k: v for k, v in environ.items() if not k.startswith(PREFIXES)}
+    saved_tmpdir = environ.get(TMPDIR_SAVED)
+    if saved_tmpdir is not None:
+        _restore(env, "TMPDIR", saved_tmpdir[1:] if saved_tmpdir.startswith("=") else None)
+    if is_frozen():
+        _restore(env, "LD_LIBRARY_PATH", env.pop("LD_LIBRARY_PATH" + ORIG_SUFFIX, None))
+    return env
+
+
+def _restore(env: dict[str, str], name: str, original: str | None) -> None:
+    if original is None:
+        env.pop(name, None)
+    else:
+        env[name] = original
