@@ -75,6 +75,13 @@ OPTIONS: tuple[Option, ...] = (
         False,
         "allow a disk-backed secrets directory",
     ),
+    Option(
+        "--max-secret-bytes",
+        "INJECTOR_MAX_SECRET_BYTES",
+        "max_secret_bytes",
+        True,
+        "largest secret or env-file accepted, in bytes (16777216)",
+    ),
     Option("--file-mode", "INJECTOR_FILE_MODE", "file_mode", True, "mode of secret files (0400)"),
     Option(
         "--file-owner", "INJECTOR_FILE_OWNER", "file_owner", True, "uid:gid owning secret files"
@@ -99,6 +106,7 @@ class Config(NamedTuple):
     keep_control_vars: bool = False
     secrets_dir: str | None = None
     allow_disk: bool = False
+    max_secret_bytes: int = 16 * 1024 * 1024
     file_mode: int = 0o400
     file_owner: tuple[int, int] | None = None
 
@@ -128,6 +136,7 @@ def _convert(option: Option, raw: str, origin: str) -> object:
         "env_files": lambda s, _o: tuple(s.split()),
         "bucket": lambda s, _o: s.strip() or None,
         "max_concurrency": _positive_int,
+        "max_secret_bytes": _byte_count,
         "secrets_dir": lambda s, _o: s or None,
         "file_mode": _mode,
         "file_owner": _owner,
@@ -165,6 +174,13 @@ def _positive_int(raw: str, origin: str) -> int:
     if not raw.strip().isdigit() or not 0 < int(raw) <= 256:  # noqa: PLR2004 - pool bound
         raise _fail(origin, f"expected a whole number from 1 to 256, not {raw!r}")
     return int(raw)
+
+
+def _byte_count(raw: str, origin: str) -> int:
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= 1 << 30:
+        raise _fail(origin, f"expected a number of bytes from 1 to 1073741824, not {raw!r}")
+    return int(text)
 
 
 def _level(raw: str, origin: str) -> str:
