@@ -35,8 +35,6 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from injector.config import Config
-    from injector.plan import Plan
-    from injector.references import Reference
     from injector.secret import Secret
 
 RUN_SECRETS = "/run/secrets"
@@ -103,18 +101,8 @@ def file_name(variable: str) -> str:
     return name
 
 
-def deliver(plan: Plan, values: Mapping[Reference, Secret | None], config: Config) -> Written:
-    """Write every ``*_FILE`` delivery of *plan*; on any failure remove them all and raise."""
-    wanted = {
-        delivery.variable: secret
-        for delivery in plan.deliveries
-        if delivery.to_file and (secret := values.get(delivery.reference)) is not None
-    }
-    return write(wanted, config)
-
-
-def write(contents: Mapping[str, Secret], config: Config) -> Written:
-    """Write each ``*_FILE`` variable's secret into the secrets directory, all or nothing."""
+def deliver(contents: Mapping[str, Secret], config: Config) -> Written:
+    """Write each ``*_FILE`` variable's secret; on any failure remove them all and raise."""
     if not contents:
         return Written()
     names = {variable: file_name(variable) for variable in contents}

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from injector import files, plan
+from injector import files
 from injector.config import Config
 from injector.errors import ConfigError
 from injector.secret import Secret
@@ -94,15 +94,14 @@ def test_directory_swapped_for_a_disk_symlink_never_gets_a_file_on_disk(
     real_fd = os.open(real, os.O_RDONLY | os.O_DIRECTORY)
     swapper = _swapper(real, link, uid)
     config = Config(secrets_dir=str(real))
-    the_plan = plan.build({"A_FILE": "ref+awsssm://race"}, config)
-    values = {d.reference: Secret(b"race-secret-value") for d in the_plan.deliveries}
+    wanted = {"A_FILE": Secret(b"race-secret-value")}
     written = refused = 0
     codes: set[int] = set()
     delivered = None
     try:
         for _ in range(RUNS):
             try:
-                delivered = files.deliver(the_plan, values, config)
+                delivered = files.deliver(wanted, config)
                 written += 1
             except ConfigError as err:
                 codes.add(err.exit_code)
@@ -170,7 +169,7 @@ def test_directory_writable_by_others_refused(base: Path, owner: int | None) -> 
     config = Config(secrets_dir=str(shared))
     for attempt in (
         lambda: files.preflight(config),
-        lambda: files.write({"A_FILE": Secret(b"v-value")}, config),
+        lambda: files.deliver({"A_FILE": Secret(b"v-value")}, config),
     ):
         with pytest.raises(ConfigError, match="writable by group or others") as caught:
             attempt()
@@ -187,7 +186,7 @@ def test_parent_writable_by_others_refused_unless_sticky_root(base: Path) -> Non
         files.preflight(config)
     if os.geteuid() == 0:
         base.chmod(0o1777)
-        written = files.write({"A_FILE": Secret(b"v-value")}, config)
+        written = files.deliver({"A_FILE": Secret(b"v-value")}, config)
         assert Path(written.paths["A_FILE"]).read_bytes() == b"v-value"
         written.remove()
 
@@ -209,7 +208,7 @@ def test_directory_owned_by_the_file_owner_accepted(base: Path) -> None:
     mine.mkdir(mode=0o700)
     os.chown(mine, ATTACKER, ATTACKER)
     config = Config(secrets_dir=str(mine), file_owner=(ATTACKER, ATTACKER))
-    written = files.write({"A_FILE": Secret(b"v-value")}, config)
+    written = files.deliver({"A_FILE": Secret(b"v-value")}, config)
     assert Path(written.paths["A_FILE"]).stat().st_uid == ATTACKER
     written.remove()
 
@@ -231,7 +230,7 @@ def test_cleanup_follows_the_descriptor_not_the_path(base: Path, monkeypatch) ->
     monkeypatch.setattr(files, "_fill", fill_then_fail)
     contents = {"A_FILE": Secret(b"a-value"), "B_FILE": Secret(b"b-value")}
     with pytest.raises(ConfigError, match="No space"):
-        files.write(contents, Config(secrets_dir=str(target)))
+        files.deliver(contents, Config(secrets_dir=str(target)))
     assert list(moved.iterdir()) == []
 
 
