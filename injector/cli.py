@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from injector import config as settings
 from injector import launchers, log
-from injector.errors import SOFTWARE, ConfigError, InjectorError, UsageError
+from injector.errors import SOFTWARE, ConfigError, InjectorError, OutputError, UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 
     from injector.config import Config
 
-OUTPUT = 74  # EX_IOERR: stdout is closed or a broken pipe
 RESERVED = ("exec", "check", "put", "encrypt", "copy", "version", "help")
 # Commands that hold a secret value: core dumps off and not dumpable before the first byte.
 HOLDS_VALUES = frozenset({"check", "put", "encrypt"})
@@ -40,13 +39,6 @@ ref+awssecrets://, ref+awskms://, SSM/Secrets Manager ARNs, CREDENTIALS_<NAME>=t
 INJECTOR_ENV_FILES), then execs COMMAND with them in its environment.
 Options stop at the first word that is not an option. Every option has a variable:
 """
-
-
-class OutputError(InjectorError):
-    """Stdout could not be written: it is closed, or its reader went away (EPIPE)."""
-
-    exit_code = OUTPUT
-    kind = "output"
 
 
 def entry() -> NoReturn:
