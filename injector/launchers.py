@@ -7,11 +7,12 @@ that knows them, so the target gets exactly what a plain exec would have given i
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Mapping, MutableMapping, Sequence
 
 # Variables only the launchers set for themselves and their child.
 PREFIXES = ("_PYI_", "STATICX_", "_MEIPASS")
@@ -22,6 +23,8 @@ TMPDIR_SAVED = "STATICX_ORIG_TMPDIR"
 ARGV0_SAVED = "STATICX_ARGV0"
 # The path of the outer static binary itself (what ``injector copy`` copies).
 PROGRAM_PATH = "STATICX_PROG_PATH"
+# The caller's working directory: both launchers moved to "/" and left it to us.
+CWD_SAVED = "STATICX_ORIG_CWD"
 
 
 def is_frozen() -> bool:
@@ -42,6 +45,17 @@ def program_path(environ: Mapping[str, str]) -> str | None:
     if is_frozen():
         return sys.executable
     return None
+
+
+def restore_cwd(environ: MutableMapping[str, str]) -> None:
+    """Go back to the caller's working directory, which the launchers handed over.
+
+    Removes the variable first, so nothing started later sees it. Raises OSError when the
+    directory cannot be entered any more (deleted or made unreachable meanwhile).
+    """
+    saved = environ.pop(CWD_SAVED, None)
+    if saved:
+        os.chdir(saved)
 
 
 def cleanup(environ: Mapping[str, str]) -> dict[str, str]:
