@@ -332,6 +332,38 @@ def test_kill_tstp_stops_a_plain_target(binary: Path) -> None:
             proc.wait(TIMEOUT)
 
 
+@pytest.mark.binary
+def test_kill_tstp_without_job_control_does_not_hang_the_chain(
+    binary: Path, tmp_path: Path
+) -> None:
+    """In an orphaned group (no shell could ever continue it) the chain is continued at once."""
+    script = tmp_path / "counter.py"
+    script.write_text(COUNTER)
+    proc = subprocess.Popen(  # noqa: S603
+        [str(binary), _python(), str(script)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        env=base_env(),
+        start_new_session=True,  # its parent (we) is in another session: orphaned group
+    )
+    try:
+        assert proc.stdout is not None
+        out = _Lines(proc.stdout.fileno())
+        assert out.next().startswith("ready ")
+        launcher, target = _chain(proc.pid, "python3")
+        os.kill(proc.pid, signal.SIGTSTP)
+        assert out.next() == "tstp 1"  # it stopped itself with SIGSTOP ...
+        assert out.next() == "cont 1"  # ... and the bootloader, unable to stop, continued it
+        _wait_states((proc.pid, launcher, target), _running, "all three running")
+        os.kill(proc.pid, signal.SIGTERM)
+        assert out.next() == "total cont=1 int=0 tstp=1"
+        assert proc.wait(TIMEOUT) == 0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(TIMEOUT)
+
+
 class _Lines:
     """Lines from a pipe, with a deadline."""
 
@@ -452,35 +484,66 @@ def busybox(images: dict[str, str]) -> str:
     return images["busybox"]
 
 
-@pytest.mark.container
-def test_busybox_shell_in_docker_run_it(
-    binary: Path, busybox: str, terminal: Callable[..., Terminal]
-) -> None:
-    """Interactive busybox sh: Ctrl-C at the prompt keeps it, ends only a sleep; exit 3 -> 3."""
-    name = f"injector-tty-{uuid.uuid4().hex[:12]}"
-    argv = [
+def _docker_run_it(binary: Path, image: str, name: str, *command: str) -> list[str]:
+    return [
         "docker", "run", "-it", "--rm", "--name", name, "--network", "none", "--pull", "never",
         "-v", f"{binary}:{CONTAINER_BINARY}:ro", "--entrypoint", CONTAINER_BINARY,
-        "-e", "AWS_EC2_METADATA_DISABLED=true", "-e", "PS1=$ ", busybox, "sh",
+        "-e", "AWS_EC2_METADATA_DISABLED=true", "-e", "PS1=$ ", image, *command,
     ]  # fmt: skip
-    env = {**os.environ, "TERM": "dumb"}
-    term = terminal(argv, env)
-    try:
-        term.marker("READY")
-        term.write(CTRL_C)
-        term.marker("ALIVE")
 
-        term.write(b"sleep 100\n")
-        top = int(docker_cmd("inspect", "-f", "{{.State.Pid}}", name).stdout)
-        _wait_until("sleep in the container", lambda: _descendant(top, "sleep"))
-        term.write(CTRL_C)
-        term.write(b"echo rc=$?-$((1+1))\n")
-        term.expect(r"rc=130-2")
 
-        term.write(b"exit 3\n")
-        assert term.proc.wait(TIMEOUT) == 3
-    finally:
-        docker_cmd("rm", "-f", name, check=False)
+@pytest.fixture
+def container_name() -> Iterator[str]:
+    """A unique container name; the container is removed afterwards."""
+    name = f"injector-tty-{uuid.uuid4().hex[:12]}"
+    yield name
+    docker_cmd("rm", "-f", name, check=False)
+
+
+@pytest.mark.container
+def test_busybox_shell_in_docker_run_it(
+    binary: Path, busybox: str, terminal: Callable[..., Terminal], container_name: str
+) -> None:
+    """Interactive busybox sh: Ctrl-C at the prompt keeps it, ends only a sleep; exit 3 -> 3."""
+    argv = _docker_run_it(binary, busybox, container_name, "sh")
+    term = terminal(argv, {**os.environ, "TERM": "dumb"})
+    term.marker("READY")
+    term.write(CTRL_C)
+    term.marker("ALIVE")
+
+    term.write(b"sleep 100\n")
+    top = int(docker_cmd("inspect", "-f", "{{.State.Pid}}", container_name).stdout)
+    _wait_until("sleep in the container", lambda: _descendant(top, "sleep"))
+    term.write(CTRL_C)
+    term.write(b"echo rc=$?-$((1+1))\n")
+    term.expect(r"rc=130-2")
+
+    term.write(b"exit 3\n")
+    assert term.proc.wait(TIMEOUT) == 3
+
+
+# Counts SIGINTs; `wait` returns as soon as a trapped signal arrives (the background sleep
+# ignores SIGINT, as every asynchronous command of a non-interactive shell does).
+TRAP_COUNTER = (
+    'n=0; trap \'n=$((n+1)); echo "int $n"\' INT; trap \'echo "total $n"; exit 0\' TERM; '
+    "echo ready; while :; do sleep 1 & wait $!; done"
+)
+
+
+@pytest.mark.container
+def test_ctrl_c_reaches_a_container_target_once(
+    binary: Path, busybox: str, terminal: Callable[..., Terminal], container_name: str
+) -> None:
+    """docker run -it: each Ctrl-C reaches a trapping target once; docker kill -s TERM too."""
+    argv = _docker_run_it(binary, busybox, container_name, "sh", "-c", TRAP_COUNTER)
+    term = terminal(argv, {**os.environ, "TERM": "dumb"})
+    term.expect("ready")
+    for n in (1, 2, 3):
+        term.write(CTRL_C)
+        term.expect(f"int {n}\\b")
+    docker_cmd("kill", "-s", "TERM", container_name)
+    term.expect(r"total 3\b")
+    assert term.proc.wait(TIMEOUT) == 0
 
 
 def _descendant(pid: int, comm: str) -> int | None:
