@@ -1,7 +1,7 @@
-"""The launchers under a terminal and a shell's job control (issue 13).
+r"""The launchers under a terminal and a shell's job control (issue 13).
 
 The real dist/injector runs with a pty as its controlling terminal (Python's ``os.openpty``;
-the test writes the bytes a keyboard would: ``\\x03`` is Ctrl-C, ``\\x1a`` Ctrl-Z). Checked:
+the test writes the bytes a keyboard would: ``\x03`` is Ctrl-C, ``\x1a`` Ctrl-Z). Checked:
 each Ctrl-C reaches the target once, Ctrl-Z stops the job in ``bash -i`` and ``fg`` resumes
 it, SIGTSTP/SIGCONT sent with kill to the top process stop and resume the whole chain, only
 the target keeps the caller's working directory, and a target can read the terminal and
@@ -58,7 +58,7 @@ while True:
 
 
 def _python() -> str:
-    """A Python for target scripts: the system one (the venv's would do as well)."""
+    """Return a Python for target scripts: the system one (the venv's would do as well)."""
     return shutil.which("python3") or sys.executable
 
 
@@ -69,7 +69,7 @@ class Terminal:
         """Start *argv* as session leader of a new session whose terminal is the pty."""
         self.master, slave = os.openpty()
         self.slave_path = os.ttyname(slave)
-        self.proc = subprocess.Popen(  # noqa: S603 - test commands
+        self.proc = subprocess.Popen(
             argv,
             stdin=slave,
             stdout=slave,
@@ -110,7 +110,7 @@ class Terminal:
         self.expect(f"{name}-42")
 
     def attrs(self) -> list:
-        """The terminal's current modes."""
+        """Return the terminal's current modes."""
         fd = os.open(self.slave_path, os.O_RDWR | os.O_NOCTTY)
         try:
             return termios.tcgetattr(fd)
@@ -257,7 +257,8 @@ def test_launcher_ignores_signals_and_target_inherits_nothing(
         return 1 << (sig - 1)
 
     caught = mask(launcher, "SigCgt")
-    assert caught & bit(signal.SIGINT) and caught & bit(signal.SIGTERM)
+    assert caught & bit(signal.SIGINT)
+    assert caught & bit(signal.SIGTERM)
     assert not caught & bit(signal.SIGTSTP)
     for key in ("SigCgt", "SigIgn", "SigBlk"):
         assert mask(target, key) == 0, key
@@ -275,10 +276,10 @@ def _wait_stopped(pid: int) -> int:
 
 @pytest.mark.binary
 def test_kill_tstp_and_cont_to_the_top_process(binary: Path, tmp_path: Path) -> None:
-    """kill -TSTP: the target gets it once and the whole chain stops; kill -CONT resumes it."""
+    """Kill -TSTP: the target gets it once and the whole chain stops; kill -CONT resumes it."""
     script = tmp_path / "counter.py"
     script.write_text(COUNTER)
-    proc = subprocess.Popen(  # noqa: S603
+    proc = subprocess.Popen(
         [str(binary), _python(), str(script)],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -313,7 +314,7 @@ def test_kill_tstp_and_cont_to_the_top_process(binary: Path, tmp_path: Path) -> 
 @pytest.mark.binary
 def test_kill_tstp_stops_a_plain_target(binary: Path) -> None:
     """A target without handlers stops on a kill()ed SIGTSTP, resumes on SIGCONT, dies of TERM."""
-    proc = subprocess.Popen(  # noqa: S603
+    proc = subprocess.Popen(
         [str(binary), "sleep", "60"], env=base_env(), process_group=0
     )
     try:
@@ -339,7 +340,7 @@ def test_kill_tstp_without_job_control_does_not_hang_the_chain(
     """In an orphaned group (no shell could ever continue it) the chain is continued at once."""
     script = tmp_path / "counter.py"
     script.write_text(COUNTER)
-    proc = subprocess.Popen(  # noqa: S603
+    proc = subprocess.Popen(
         [str(binary), _python(), str(script)],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -391,7 +392,7 @@ class _Lines:
 @pytest.mark.binary
 def test_only_the_target_keeps_the_working_directory(binary: Path, tmp_path: Path) -> None:
     """Both launchers are in "/"; the target runs in the caller's directory."""
-    proc = subprocess.Popen([str(binary), "sleep", "60"], env=base_env(), cwd=tmp_path)  # noqa: S603
+    proc = subprocess.Popen([str(binary), "sleep", "60"], env=base_env(), cwd=tmp_path)
     try:
         launcher, target = _chain(proc.pid, "sleep")
         assert os.readlink(f"/proc/{proc.pid}/cwd") == "/"
@@ -408,7 +409,7 @@ def test_relative_command_and_env_after_returning_to_cwd(binary: Path, tmp_path:
     script = tmp_path / "show.sh"
     script.write_text('#!/bin/sh\npwd\nenv | grep -c "^STATICX_" || true\n')
     script.chmod(0o755)
-    res = subprocess.run(  # noqa: S603
+    res = subprocess.run(
         [str(binary), "./show.sh"],
         env=base_env(),
         cwd=tmp_path,
@@ -480,7 +481,7 @@ def test_target_reads_the_terminal_and_modes_are_restored(
 
 @pytest.fixture
 def busybox(images: dict[str, str]) -> str:
-    """The offline busybox test image."""
+    """Return the offline busybox test image."""
     return images["busybox"]
 
 
@@ -494,7 +495,7 @@ def _docker_run_it(binary: Path, image: str, name: str, *command: str) -> list[s
 
 @pytest.fixture
 def container_name() -> Iterator[str]:
-    """A unique container name; the container is removed afterwards."""
+    """Yield a unique container name; the container is removed afterwards."""
     name = f"injector-tty-{uuid.uuid4().hex[:12]}"
     yield name
     docker_cmd("rm", "-f", name, check=False)
@@ -534,7 +535,7 @@ TRAP_COUNTER = (
 def test_ctrl_c_reaches_a_container_target_once(
     binary: Path, busybox: str, terminal: Callable[..., Terminal], container_name: str
 ) -> None:
-    """docker run -it: each Ctrl-C reaches a trapping target once; docker kill -s TERM too."""
+    """Docker run -it: each Ctrl-C reaches a trapping target once; docker kill -s TERM too."""
     argv = _docker_run_it(binary, busybox, container_name, "sh", "-c", TRAP_COUNTER)
     term = terminal(argv, {**os.environ, "TERM": "dumb"})
     term.expect("ready")
@@ -547,7 +548,7 @@ def test_ctrl_c_reaches_a_container_target_once(
 
 
 def _descendant(pid: int, comm: str) -> int | None:
-    """A descendant of *pid* named *comm*, if any."""
+    """Return a descendant of *pid* named *comm*, if any."""
     for child in _children(pid):
         if Path(f"/proc/{child}/comm").read_text().strip() == comm:
             return child

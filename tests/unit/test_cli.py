@@ -88,7 +88,7 @@ def test_unreachable_saved_cwd_fails_closed(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A working directory the launchers handed over but that is gone: exit 70, no exec."""
-    from injector import launchers, log  # noqa: PLC0415
+    from injector import launchers, log
 
     log.configure("info", "json")  # a fresh logger writes to this test's captured stderr
     monkeypatch.setenv(launchers.CWD_SAVED, str(tmp_path / "gone"))
