@@ -51,6 +51,8 @@ def on_term(sig, frame):
 for s in (signal.SIGINT, signal.SIGTSTP, signal.SIGCONT):
     signal.signal(s, on)
 signal.signal(signal.SIGTERM, on_term)
+if "own-group" in sys.argv:
+    os.setpgid(0, 0)  # leave the terminal's foreground group, as a job-control shell does
 say(f"ready pid={os.getpid()} cwd={os.getcwd()}")
 while True:
     signal.pause()
@@ -225,6 +227,53 @@ def test_each_ctrl_c_reaches_the_target_once(
     match = term.expect(r"total cont=(\d+) int=(\d+) tstp=(\d+)")
     assert match.groups() == (b"0", b"3", b"0"), term.out
     assert term.proc.wait(TIMEOUT) == 0
+
+
+@pytest.mark.binary
+def test_launchers_never_forward_the_terminals_signals(
+    binary: Path, terminal: Callable[..., Terminal], tmp_path: Path
+) -> None:
+    """A target that left the foreground group gets no Ctrl-C: neither launcher forwards it."""
+    script = tmp_path / "counter.py"
+    script.write_text(COUNTER)
+    term = terminal([binary, _python(), script, "own-group"])
+    term.expect(r"ready pid=\d+")
+    for _ in range(3):
+        term.write(CTRL_C)
+        term.expect(r"\^C")  # echoed: the line discipline has signalled the group
+    term.proc.send_signal(signal.SIGTERM)  # after the SIGINTs in every queue of the chain
+    match = term.expect(r"total cont=(\d+) int=(\d+) tstp=(\d+)")
+    assert match.groups() == (b"0", b"0", b"0"), term.out
+    assert term.proc.wait(TIMEOUT) == 0
+
+
+@pytest.mark.binary
+def test_kill_to_the_launcher_is_dropped(
+    binary: Path, tmp_path: Path
+) -> None:
+    """PyInstaller's parent drops a SIGINT sent to it (bootloader_ignore_signals)."""
+    script = tmp_path / "counter.py"
+    script.write_text(COUNTER)
+    proc = subprocess.Popen(  # noqa: S603
+        [str(binary), _python(), str(script)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        env=base_env(),
+        process_group=0,
+    )
+    try:
+        assert proc.stdout is not None
+        out = _Lines(proc.stdout.fileno())
+        assert out.next().startswith("ready ")
+        launcher, _ = _chain(proc.pid, "python3")
+        os.kill(launcher, signal.SIGINT)  # a forwarding launcher would pass it on at once
+        os.kill(proc.pid, signal.SIGTERM)  # reaches the target after it, through the top
+        assert out.next() == "total cont=0 int=0 tstp=0"
+        assert proc.wait(TIMEOUT) == 0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(TIMEOUT)
 
 
 @pytest.mark.binary
