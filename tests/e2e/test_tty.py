@@ -254,7 +254,7 @@ def test_kill_to_the_launcher_is_dropped(
     """PyInstaller's parent drops a SIGINT sent to it (bootloader_ignore_signals)."""
     script = tmp_path / "counter.py"
     script.write_text(COUNTER)
-    proc = subprocess.Popen(  # noqa: S603
+    proc = subprocess.Popen(
         [str(binary), _python(), str(script)],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
