@@ -504,6 +504,31 @@ def test_bash_job_control_ctrl_z_fg_ctrl_c(
 
 
 @pytest.mark.binary
+def test_background_read_stops_the_job_with_sigttin(
+    binary: Path, terminal: Callable[..., Terminal]
+) -> None:
+    """A background job that reads the terminal is "Stopped (tty input)"; fg lets it read."""
+    if shutil.which("bash") is None:
+        pytest.skip("bash not installed")
+    term = terminal(_bash(binary), _shell_env(binary))
+    term.marker("READY")
+    term.write(b'"$INJECTOR" -- head -n1 &\n')
+    bash = term.proc.pid
+    top = _wait_until("the bootloader below bash", lambda: _children(bash))[0]  # type: ignore[index]
+    launcher, target = _chain(top, "head")
+    _wait_states((top, launcher, target), _stopped, "all three stopped")
+    term.write(b"jobs -l\n")
+    term.expect(r"Stopped \(tty input\)")
+    term.marker("STOPPED")
+    term.write(b"fg\n")
+    _wait_states((top, launcher, target), _running, "all three running after fg")
+    term.write(b"from-the-keyboard\n")
+    term.expect(r"from-the-keyboard\r?\n(.*\n)?from-the-keyboard")  # echo, then head's output
+    term.write(b"echo rc=$?-$((1+1))\n")
+    term.expect(r"rc=0-2")
+
+
+@pytest.mark.binary
 def test_target_reads_the_terminal_and_modes_are_restored(
     binary: Path, terminal: Callable[..., Terminal]
 ) -> None:
