@@ -201,7 +201,7 @@ def _running(states: str) -> bool:
 
 
 def _bash(binary: Path) -> list[str]:
-    return ["bash", "--norc", "--noprofile", "-i"]
+    return ["bash", "--norc", "--noprofile", "--noediting", "-i"]  # no readline: modes stay put
 
 
 def _shell_env(binary: Path) -> dict[str, str]:
