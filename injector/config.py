@@ -34,6 +34,13 @@ OPTIONS: tuple[Option, ...] = (
         "references to dotenv files, whitespace separated",
     ),
     Option(
+        "--env-from",
+        "INJECTOR_ENV_FROM",
+        "env_from",
+        True,
+        "references that yield many variables (SSM paths, JSON objects, dotenv)",
+    ),
+    Option(
         "--bucket",
         "INJECTOR_BUCKET",
         "bucket",
@@ -100,6 +107,7 @@ class Config(NamedTuple):
     log_level: str = "info"
     log_format: str = "json"
     env_files: tuple[str, ...] = ()
+    env_from: tuple[str, ...] = ()
     bucket: str | None = None
     max_concurrency: int = 16
     pristine: bool = False
@@ -134,6 +142,7 @@ def _convert(option: Option, raw: str, origin: str) -> object:
         "log_level": _level,
         "log_format": _format,
         "env_files": lambda s, _o: tuple(s.split()),
+        "env_from": lambda s, _o: tuple(s.split()),
         "bucket": lambda s, _o: s.strip() or None,
         "max_concurrency": _positive_int,
         "max_secret_bytes": _byte_count,

@@ -78,3 +78,11 @@ def render(node: object, *, what: str, reference: str) -> bytes:
     kind = "null" if node is None else "an object" if isinstance(node, dict) else "an array"
     msg = f"{what} {'a ' if node is None else ''}{kind}, not a string, number or boolean"
     raise BadDataError(msg, reference=reference)
+
+
+def node(document: bytes, pointer: str | None, *, reference: str) -> object:
+    """Return the parsed value at *pointer* in *document* (the whole document for None)."""
+    found = loads(document, reference=reference)
+    for step in _tokens(pointer or "", reference):
+        found = _step(found, step, pointer or "", reference)
+    return found
