@@ -50,7 +50,8 @@ def plan(texts: Iterable[str]) -> tuple[EnvFrom, ...]:
     entries = []
     for text in texts:
         ref = references.parse(text, many=True)
-        if ref.source.service == references.PATH_SERVICE and ref.pointer is not None:
+        is_path = ref.source.service == references.PATH_SERVICE
+        if is_path and ref.pointer is not None and ref.source.option("tree") != "true":
             msg = "an SSM path takes no '#' pointer (list the path below it instead)"
             raise ConfigError(msg, reference=str(ref))
         entries.append(EnvFrom(ref._replace(pointer=None), ref.pointer))
@@ -70,7 +71,8 @@ def pairs(
     if len(data) > max_bytes:
         msg = f"the value is {len(data)} bytes, above INJECTOR_MAX_SECRET_BYTES"
         raise BadDataError(msg, reference=ref)
-    if entry.reference.source.service == references.PATH_SERVICE:
+    source = entry.reference.source
+    if source.service == references.PATH_SERVICE and source.option("tree") != "true":
         found = _path(entry.reference, data)
     elif entry.pointer is not None or data.lstrip()[:1] == b"{":
         found = _object(entry, data)

@@ -34,6 +34,7 @@ ALLOWED_PARAMS = {
 }
 _ARN = re.compile(r"^arn:aws[a-z-]*:(ssm|secretsmanager):[a-z0-9-]*:\d*:(parameter/|secret:)")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+KMS_ALGORITHMS = ("SYMMETRIC_DEFAULT", "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256")  # vals' three
 _PROFILE = re.compile(r"^[\w+=,.@:/-]{1,128}$")
 _DISPLAY_MAX = 96
 
@@ -83,7 +84,7 @@ def parse(text: str, *, many: bool = False) -> Reference:
     An SSM path (``ref+awsssm://PATH/``) yields many variables: only with *many*.
     """
     reference = _parse(text)
-    if reference.source.service == PATH_SERVICE and not many:
+    if reference.source.service == PATH_SERVICE and reference.pointer is None and not many:
         msg = "an SSM path (ending in '/') yields many variables: give it in INJECTOR_ENV_FROM"
         raise ConfigError(msg, reference=display(text))
     return reference
@@ -129,7 +130,10 @@ def _build(
             raise ConfigError("give version or version_id, not both", reference=display(text))
         params["version_id"] = params.pop("version")
     if service == "ssm":
-        service, name = _ssm_kind(text, name, params)
+        service, name = _ssm_kind(text, name, params, pointer)
+    if service == "kms" and params.get("alg", KMS_ALGORITHMS[0]) not in KMS_ALGORITHMS:
+        msg = f"alg must be one of {', '.join(KMS_ALGORITHMS)} (vals would use SYMMETRIC_DEFAULT)"
+        raise ConfigError(msg, reference=display(text))
     source = Source(service, name, region, tuple(sorted(params.items())), auth)
     return Reference(text, source, pointer, optional)
 
@@ -146,24 +150,35 @@ def _auth(text: str, params: dict[str, str]) -> tuple[tuple[str, str], ...]:
     return found
 
 
-def _ssm_kind(text: str, name: str, params: dict[str, str]) -> tuple[str, str]:
-    """Tell a parameter from a path (trailing '/'); check ``mode`` and ``recursive``."""
-    mode = params.pop("mode", "singleparam")
-    if mode != "singleparam":
-        msg = f"mode={mode!r} is not supported (injector reads one parameter: mode=singleparam)"
+def _ssm_kind(text: str, name: str, params: dict[str, str], pointer: str | None) -> tuple[str, str]:
+    """Tell a parameter from a path, as vals does.
+
+    ``PATH/`` (trailing slash, no pointer) is a path for INJECTOR_ENV_FROM; ``PREFIX#/A/B``
+    (no ``mode``) is parameter ``PREFIX/A/B`` read with GetParametersByPath below PREFIX (the
+    parameters as a tree, ``recursive=true`` for the whole subtree); ``mode=singleparam``
+    reads one parameter and the pointer selects inside its value.
+    """
+    mode = params.pop("mode", None)
+    if mode not in {None, "singleparam"}:
+        msg = f"mode={mode!r} is not supported (the only mode is singleparam)"
         raise ConfigError(msg, reference=display(text))
-    is_path = name.endswith("/")
+    tree = pointer is not None and mode is None
+    is_path = tree or (name.endswith("/") and mode is None)
     if "recursive" in params:
         if not is_path:
             msg = "recursive= applies to a path: ref+awsssm://PATH/?recursive=true"
             raise ConfigError(msg, reference=display(text))
         params["recursive"] = str(_flag(text, params["recursive"], "recursive")).lower()
-    if is_path:
-        if params.keys() - {"recursive"}:
-            msg = "a path takes only region, recursive, optional, role_arn and profile"
-            raise ConfigError(msg, reference=display(text))
-        return PATH_SERVICE, name.rstrip("/") or "/"
-    return "ssm", name
+    if not is_path:
+        return "ssm", name
+    if params.keys() - {"recursive"}:
+        msg = "a path takes only region, recursive, optional, role_arn and profile"
+        if tree:
+            msg += " (add mode=singleparam to select inside one parameter's value)"
+        raise ConfigError(msg, reference=display(text))
+    if tree:
+        params["tree"] = "true"
+    return PATH_SERVICE, name.rstrip("/") or "/"
 
 
 def _split_fragment(text: str) -> tuple[str, str | None]:

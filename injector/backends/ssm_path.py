@@ -1,6 +1,8 @@
 """SSM Parameter Store paths: every parameter below a path, with GetParametersByPath.
 
-``ref+awsssm://PATH/[?recursive=true]`` (only in ``INJECTOR_ENV_FROM``) is read page by page
+``ref+awsssm://PATH/[?recursive=true]`` (only in ``INJECTOR_ENV_FROM``), and vals' form
+``ref+awsssm://PREFIX[?recursive=true]#/NAME`` (the parameters below PREFIX as a tree, the
+pointer picking one; ``tree`` option) are read page by page
 (WithDecryption, every page, inside the deadline). The answer is carried on as a JSON object
 mapping each parameter's name below the path (``db/user``) to its value; expansion turns
 those names into variables. A path with no parameter is "not found" (66, unless optional).
@@ -82,7 +84,24 @@ def relative(path: str, name: str) -> str:
 
 
 def encode(source: Source, found: dict[str, str]) -> bytes:
-    """Carry the parameters on as a JSON object keyed by their names below the path."""
+    """Carry the parameters on as JSON keyed by their names below the path (or as a tree)."""
     if not found:
         raise SecretNotFoundError("no parameter below the path", reference=label(source))
-    return json.dumps({relative(source.name, k): v for k, v in found.items()}).encode()
+    flat = {relative(source.name, k): v for k, v in found.items()}
+    return json.dumps(tree(flat) if source.option("tree") == "true" else flat).encode()
+
+
+def tree(flat: dict[str, str]) -> dict[str, object]:
+    """Nest ``a/b`` names as vals does: ``{"a": {"b": value}}``; a deeper name wins a clash."""
+    root: dict[str, object] = {}
+    for name, value in flat.items():
+        *parents, leaf = name.split("/")
+        node = root
+        for part in parents:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        if not isinstance(node.get(leaf), dict):
+            node[leaf] = value
+    return root

@@ -38,11 +38,16 @@ def main(config: Config, flags: Mapping[str, str | None], args: Sequence[str]) -
         prepare(the_plan, config, deadline, collect=True).rows
     )
     code = next((row.exit_code for row in rows if row.exit_code), 0)
+    from injector import compat  # noqa: PLC0415 - check only
+
+    differ = compat.warnings(the_plan)
     if "--json" in flags:
         report = {"ok": code == 0, "exit_code": code, "references": [r._asdict() for r in rows]}
+        report["warnings"] = [w._asdict() for w in differ]
         log.write_stdout(json.dumps(report, indent=2) + "\n")
     else:
-        log.write_stdout(table(rows))
+        notes = "".join(f"warning: {w.reference}: {w.message}\n" for w in differ)
+        log.write_stdout(table(rows) + notes)
     return code
 
 
