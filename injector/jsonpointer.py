@@ -31,7 +31,10 @@ def loads(document: bytes, *, reference: str) -> object:
     except RecursionError:
         raise BadDataError("the secret's JSON is nested too deeply", reference=reference) from None
     except (ValueError, UnicodeDecodeError):
-        raise BadDataError("the secret is not valid JSON", reference=reference) from None
+        pass
+    from injector import yamldoc  # noqa: PLC0415 - vals reads YAML too; only when not JSON
+
+    return yamldoc.loads(document, reference=reference)
 
 
 def select(document: bytes, pointer: str, *, reference: str) -> bytes:
@@ -65,8 +68,8 @@ def _step(node: object, step: str, pointer: str, reference: str) -> object:
 
 def render(node: object, *, what: str, reference: str) -> bytes:
     """Render a scalar as delivered text: strings as they are, numbers as stored."""
-    if isinstance(node, _Number):
-        return str.__str__(node).encode("ascii")
+    if isinstance(node, _Number) or type(node).__name__ == "Number":  # JSON's or YAML's
+        return str.__str__(node).encode("utf-8")
     if isinstance(node, str):
         try:
             return node.encode("utf-8")

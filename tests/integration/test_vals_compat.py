@@ -68,3 +68,14 @@ def test_check_warns_on_forms_vals_reads_differently(aws_env, seed) -> None:
     assert "vals ends an expression at '+'" in warnings[0]
     report = json.loads(runner.run(env, "check", "--json").stdout)
     assert [w["reference"] for w in report["warnings"]] == [env["K"]]
+
+
+def test_yaml_documents_under_a_fragment(aws_env, seed) -> None:
+    """A fragment into a YAML object (S3, Secrets Manager) selects as in vals."""
+    seed.object("yaml", "app.yaml", "db:\n  password: yaml-db-password\n  port: 5432\n")
+    seed.secret("yaml/secret", "token: yaml-secret-token\n")
+    extra = {"P": "ref+s3://yaml/app.yaml#/db/password", "N": "ref+s3://yaml/app.yaml#/db/port",
+             "T": "ref+awssecrets://yaml/secret#/token"}
+    env = child_env(run(aws_env, extra))
+    assert (env[b"P"], env[b"N"], env[b"T"]) == (b"yaml-db-password", b"5432",
+                                                 b"yaml-secret-token")
