@@ -79,7 +79,7 @@ def _read(path: str, config: Config, deadline: Deadline) -> bytes:
 
 def _directory_row(the_plan: plan.Plan, config: Config) -> list[Row]:
     """Report whether exec would accept the secrets directory for ``*_FILE`` variables."""
-    if not any(d.to_file for d in the_plan.deliveries):
+    if not any(d.to_file for d in (*the_plan.deliveries, *the_plan.inline)):
         return []
     from injector import files  # noqa: PLC0415 - only when files are delivered
 
