@@ -79,7 +79,8 @@ def _read(path: str, config: Config, deadline: Deadline) -> bytes:
 
 def _directory_row(the_plan: plan.Plan, config: Config) -> list[Row]:
     """Report whether exec would accept the secrets directory for ``*_FILE`` variables."""
-    if not any(d.to_file for d in (*the_plan.deliveries, *the_plan.inline)):
+    wanted = [d.to_file for d in the_plan.deliveries] + [i.to_file for i in the_plan.inline]
+    if not any(wanted):
         return []
     from injector import files  # noqa: PLC0415 - only when files are delivered
 
