@@ -22,7 +22,7 @@ import re
 from typing import TYPE_CHECKING, NamedTuple
 
 from injector import envfile, jsonpointer, log, references
-from injector.errors import BadDataError, ConfigError
+from injector.errors import BadDataError
 from injector.secret import Secret
 
 if TYPE_CHECKING:
@@ -46,14 +46,10 @@ class EnvFrom(NamedTuple):
 
 
 def plan(texts: Iterable[str]) -> tuple[EnvFrom, ...]:
-    """Parse every entry (an SSM path takes no pointer: its names already say what it is)."""
+    """Parse every entry; the pointer is applied here (it may select an object), not on fetch."""
     entries = []
     for text in texts:
         ref = references.parse(text, many=True)
-        is_path = ref.source.service == references.PATH_SERVICE
-        if is_path and ref.pointer is not None and ref.source.option("tree") != "true":
-            msg = "an SSM path takes no '#' pointer (list the path below it instead)"
-            raise ConfigError(msg, reference=str(ref))
         entries.append(EnvFrom(ref._replace(pointer=None), ref.pointer))
     return tuple(entries)
 

@@ -100,3 +100,23 @@ def test_same_expressions_as_vals(value: str) -> None:
     expected = [m.group(0).removesuffix("+") for m in VALS.finditer(value)]
     found = [m.group(0).removesuffix("+") for m in inline.EXPRESSION.finditer(value)]
     assert found == expected
+
+
+@given(st.dictionaries(st.sampled_from(["A", "B_FILE", "C"]),
+                       st.lists(ALPHABET, max_size=20).map("".join), max_size=3))
+@settings(max_examples=300, deadline=None)
+def test_any_environment_plans_or_is_a_config_error(environ: dict[str, str]) -> None:
+    """Whatever the values, planning either works or is one 78 naming a reference."""
+    errors: list[ConfigError] = []
+    try:
+        the_plan = plan.build(environ, Config())
+    except ConfigError as exc:
+        errors.append(exc)
+    if errors:
+        assert errors[0].exit_code == 78
+        return
+    for item in the_plan.inline:
+        rebuilt = "".join(p if isinstance(p, str) else p.text for p in item.parts)
+        assert item.references()
+        assert len(rebuilt) <= len(environ[item.variable])
+        assert item.literal_bytes() < len(environ[item.variable].encode())
