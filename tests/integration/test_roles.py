@@ -90,3 +90,14 @@ def test_unknown_profile_is_78(aws_env, seed) -> None:
     assert proc.returncode == 78
     assert "nosuch" in proc.err
     assert "ref+awsssm://prof/two" in proc.err
+
+
+def test_role_applies_to_env_files(aws_env, seed, proxy) -> None:
+    """An env-file reference with role_arn is read with the assumed role's key."""
+    seed.object("role-files", "app.env", "FROM_FILE=role-env-file-value\n")
+    extra = {"AWS_ENDPOINT_URL": proxy.url,
+             "INJECTOR_ENV_FILES": f"ref+s3://role-files/app.env?role_arn={ROLE}"}
+    env = child_env(run(aws_env, extra))
+    assert env[b"FROM_FILE"] == b"role-env-file-value"
+    assert "testing" not in signers(proxy, "GetObject")
+    assert signers(proxy, "AssumeRole") == {"testing"}
