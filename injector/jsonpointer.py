@@ -18,6 +18,9 @@ class _Number(str):
     __slots__ = ()
 
 
+_JSON_STARTS = frozenset({b"{", b"[", b'"'})
+
+
 def _no_constant(_name: str) -> object:
     raise ValueError
 
@@ -31,7 +34,8 @@ def loads(document: bytes, *, reference: str) -> object:
     except RecursionError:
         raise BadDataError("the secret's JSON is nested too deeply", reference=reference) from None
     except (ValueError, UnicodeDecodeError):
-        pass
+        if document.lstrip()[:1] in _JSON_STARTS:  # JSON-shaped: strict JSON only
+            raise BadDataError("the secret is not valid JSON", reference=reference) from None
     from injector import yamldoc  # noqa: PLC0415 - vals reads YAML too; only when not JSON
 
     return yamldoc.loads(document, reference=reference)

@@ -1,7 +1,8 @@
 """YAML documents for ``#/pointer`` selection, as vals reads them.
 
 vals parses every fragment's source as YAML; injector does so only for a document that is
-not JSON, and imports PyYAML only then.
+not JSON and does not start like JSON (``{``, ``[``, ``"``: those stay strict JSON), and
+imports PyYAML only then.
 
 Values are read the way vals' YAML 1.2 parser reads them, and delivered as written:
 strings, numbers as their text, ``true``/``false`` as booleans (``yes``/``on`` stay strings,

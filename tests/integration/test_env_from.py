@@ -77,7 +77,7 @@ def test_two_parameters_mapping_to_one_name_is_65(aws_env, seed) -> None:
 
 STORES = {
     "secretsmanager": "ref+awssecrets://obj",
-    "ssm": "ref+awsssm://obj",
+    "ssm": "ref+awsssm://obj?mode=singleparam",  # without the mode, #/x is vals' path form
     "s3": "ref+s3://objects/obj.json",
 }
 DOCUMENT = {"API_KEY": "obj-api-key", "PORT": 5432, "DEBUG": False,
