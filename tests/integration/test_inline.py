@@ -64,3 +64,21 @@ def test_check_shows_references_and_literal_length(aws_env, parts) -> None:
     assert row["reference"] == "ref+awsssm://prod/db/password"
     assert row["size"] == len("postgres://app:inline-pw@db")
     assert f"{len('postgres://app:') + len('@db')} literal bytes" in row["status"]
+
+
+def test_optional_part_missing_leaves_the_variable_unset(aws_env, parts) -> None:
+    """A missing optional expression unsets the variable (as a whole optional reference does)."""
+    extra = {"V": "a:ref+awsssm://gone/x?optional=true+:b",
+             "W": "x:ref+awsssm://prod/db/password+:y"}
+    env = child_env(run(aws_env, extra))
+    assert b"V" not in env
+    assert env[b"W"] == b"x:inline-pw:y"
+
+
+def test_composed_value_gets_the_value_checks(aws_env, seed, tmp_path) -> None:
+    """A composed value with a NUL byte is exit 65 naming the variable; nothing runs."""
+    seed.secret("nul/part", b"nul\x00part-value")
+    proc = run(aws_env, {"V": "a:ref+awssecrets://nul/part+:b"}, "touch", str(tmp_path / "ran"))
+    assert proc.returncode == 65
+    assert "V" in proc.err
+    assert not (tmp_path / "ran").exists()
