@@ -11,6 +11,7 @@ are changed, both measured in bench/results.md:
   package that holds only its real ``probe`` submodule (urllib3.connection imports it):
   the real package imports importlib.metadata (zipfile, csv, email...) just to check h2's
   version. Its two functions raise StubbedOutError.
+- The cyclic garbage collector is paused while botocore is imported (see below).
 - Service models and endpoint rule sets of the services injector calls come from
   ``injector/_models`` (packaging/trim_models.py generates them at build time from the
   pinned botocore's own files: only the operations called, no documentation) when that
@@ -20,6 +21,7 @@ are changed, both measured in bench/results.md:
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import json
 import os
@@ -129,10 +131,19 @@ def _stub_docs() -> None:
 
 
 install_stubs()
+# Importing botocore allocates ~100k long-lived objects (modules, functions, classes): the
+# cyclic collector would walk them again and again for nothing. It is off while they are
+# made, then they are frozen out of its way (gc.freeze) and it runs as usual afterwards.
+_GC_WAS_ON = gc.isenabled()
+gc.disable()
 
 import botocore  # noqa: E402 - after the stubs
 import botocore.session  # noqa: E402
 from botocore.loaders import Loader, instance_cache  # noqa: E402
+
+gc.freeze()
+if _GC_WAS_ON:
+    gc.enable()
 
 
 def trimmed_services(models_dir: Path) -> dict[str, str]:
