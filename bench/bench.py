@@ -287,9 +287,10 @@ def section_services(
     return result
 
 
-def section_items(runs: int) -> dict[str, Any]:
+def section_items(runs: int, *, count: bool) -> dict[str, Any]:
     """Measure what each item of issue 15 saves (bench/items.py, unfrozen, CPU ms)."""
-    done = subprocess.run([str(VENV_PY), str(ROOT / "bench" / "items.py"), "--runs", str(runs)],
+    argv = [str(VENV_PY), str(ROOT / "bench" / "items.py"), "--runs", str(runs)]
+    done = subprocess.run(argv + (["--instructions"] if count else []),
                           capture_output=True, text=True, check=True)
     result: dict[str, Any] = json.loads(done.stdout)
     return result
@@ -895,7 +896,7 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR0915 - the 
                 data["container"], data["container_note"] = section_container(
                     home, moto.url, max(3, runs // 2) if args.quick else 10)
             log("items of issue 15")
-            data["items"] = section_items(3 if args.quick else 15)
+            data["items"] = section_items(3 if args.quick else 15, count=not args.quick)
             log("profile")
             data["load"]["profile"] = os.getloadavg()
             imports, total, by_package = profile_imports(home, moto.url)

@@ -34,6 +34,7 @@ SPEED_SCALING = 1.3
 SPEED_RSS_MIB = 40.0
 SPEED_SIZE_MIB = 25.0
 ITEM_LABELS = {
+    "gc paused": "cyclic GC paused while botocore is imported, then gc.freeze()",
     "docs stub": "botocore.docs replaced by a stub",
     "docs + http2 stubs": "urllib3.http2 replaced by a stub (no importlib.metadata)",
     "stubs + trimmed models": "trimmed service models (only the operations called)",
@@ -164,14 +165,21 @@ def items_line(data: Data) -> str:
     if not items:
         return ""
     parts, previous = [], items.get("stock", {}).get("median", math.nan)
+    before = items.get("stock", {}).get("instructions")
     for key, label in ITEM_LABELS.items():
         now = items.get(key, {}).get("median", math.nan)
-        parts.append(f"{label} {fmt(previous - now)} ms")
-        previous = now
+        counted = items.get(key, {}).get("instructions")
+        extra = ""
+        if before and counted:
+            share = 100 * (before - counted) / items["stock"]["instructions"]
+            extra = f" ({fmt((before - counted) / 1e6)} M instructions, {fmt(share, 1)}%)"
+        parts.append(f"{label} {fmt(previous - now)} ms{extra}")
+        previous, before = now, counted
     total = items.get("stock", {}).get("median", math.nan) - previous
     return (f"**Removed by issue 15** (bench/items.py: import botocore and create the S3 and SSM "
             f"clients, unfrozen, median CPU ms of {items['stock'].get('n', '?')} interleaved "
-            f"fresh interpreters, each item added to the previous): " + "; ".join(parts)
+            "fresh interpreters, and callgrind's instruction count where measured, each item "
+            "added to the previous): " + "; ".join(parts)
             + f"; in all {fmt(total)} of {fmt(items['stock']['median'])} ms. Frozen, each "
             "import and each byte of model costs more; the tables above show the result.")
 

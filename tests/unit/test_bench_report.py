@@ -120,8 +120,10 @@ def test_speed_checks_and_ratio_columns() -> None:
     data["services"] = [{"service": "ssm", "what": "one SSM SecureString",
                          "rows": [_proc("dist/injector", 400.0),
                                   _proc("boto3 script (bench/boto3_ssm.py)", 400.0)]}]
-    data["items"] = {"stock": _s(300.0), "docs stub": _s(290.0), "docs + http2 stubs": _s(280.0),
-                     "stubs + trimmed models": _s(200.0)}
+    data["items"] = {"stock": _s(300.0), "gc paused": _s(295.0), "docs stub": _s(285.0),
+                     "docs + http2 stubs": _s(280.0), "stubs + trimmed models": _s(200.0)}
+    data["items"]["stock"]["instructions"] = 1000e6
+    data["items"]["gc paused"]["instructions"] = 900e6
     checks = {c["what"]: c for c in report.speed_checks(data)}
     assert checks["one S3 secret, x of bench/boto3_fetch.py"]["value"] == 0.7
     assert checks["one S3 secret, x of bench/boto3_fetch.py"]["ok"]
@@ -130,4 +132,5 @@ def test_speed_checks_and_ratio_columns() -> None:
     assert "0.70" in report.render_readme(data)
     line = report.items_line(data)
     assert "stub 10 ms" in line
+    assert "then gc.freeze() 5 ms (100 M instructions, 10.0%)" in line
     assert "in all 100 of 300 ms" in line
