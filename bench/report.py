@@ -128,6 +128,14 @@ def exec_ratio(rows: Sequence[Mapping[str, Any]], name: str = BINARY) -> float:
     return ratio(mine["exec"]["median"], base["exec"]["median"])
 
 
+def cpu_ratio(rows: Sequence[Mapping[str, Any]], name: str = BINARY) -> float:
+    """Return *name*'s median CPU (user+sys of its process tree) over the boto3 script's."""
+    mine, base = _row(rows, name), _boto3(rows)
+    if mine is None or base is None or not mine.get("cpu") or not base.get("cpu"):
+        return math.nan
+    return ratio(mine["cpu"]["median"], base["cpu"]["median"])
+
+
 def speed_checks(data: Data) -> list[dict[str, Any]]:
     """Return issue 15's targets for dist/injector: what, limit, measured, ok."""
     checks: list[dict[str, Any]] = []
@@ -400,8 +408,10 @@ def _process_table(rows: Sequence[Mapping[str, Any]], *, ratio_to_boto3: bool = 
             [f"`{row['name']}`", fmt_stats(row.get("exec")), fmt_stats(row.get("exit")),
              fmt_stats(row.get("rss"), 1)] for row in rows
         ])
-    return table(["variant", "to exec", "x boto3 script", "to exit", "peak RSS MB"], [
+    return table(["variant", "to exec", "x boto3 script", "CPU user+sys", "CPU x boto3 script",
+                  "to exit", "peak RSS MB"], [
         [f"`{row['name']}`", fmt_stats(row.get("exec")), fmt(exec_ratio(rows, row["name"]), 2),
+         fmt_stats(row.get("cpu")), fmt(cpu_ratio(rows, row["name"]), 2),
          fmt_stats(row.get("exit")), fmt_stats(row.get("rss"), 1)] for row in rows
     ])
 
@@ -434,20 +444,23 @@ def render_readme(data: Data) -> str:
     ]
     one_rows = data.get("one_secret", [])
     lines += table(["command", "no references", "one S3 secret (moto on loopback)",
-                    "x boto3 script", "peak RSS MB"], [
+                    "x boto3 script", "CPU x boto3 script", "peak RSS MB"], [
         [f"`{name}`", fmt_stats(startup.get(name, {}).get("exec")),
          fmt_stats(one.get(name, {}).get("exec")),
          fmt(exec_ratio(one_rows, name), 2) if name in one else "-",
+         fmt(cpu_ratio(one_rows, name), 2) if name in one else "-",
          fmt(_max_rss(startup.get(name), one.get(name)), 1)] for name in names
     ])
     services = data.get("services", [])
     if services:
         lines += ["", ("One secret of each other service, `dist/injector` against an "
                        "equivalent boto3 script in the same rounds:"), ""]
-        lines += table(["secret", "dist/injector", "boto3 script", "x boto3 script"], [
+        lines += table(["secret", "dist/injector", "boto3 script", "x boto3 script",
+                        "CPU x boto3 script"], [
             [entry["what"], fmt_stats((_row(entry["rows"], BINARY) or {}).get("exec")),
              fmt_stats((_boto3(entry["rows"]) or {}).get("exec")),
-             fmt(exec_ratio(entry["rows"]), 2)] for entry in services
+             fmt(exec_ratio(entry["rows"]), 2), fmt(cpu_ratio(entry["rows"]), 2)]
+            for entry in services
         ])
     checks = speed_checks(data)
     if checks:

@@ -99,7 +99,7 @@ def test_render_results_has_every_section() -> None:
 def test_render_readme_and_splice() -> None:
     """The README block goes between the markers, added once, replaced later."""
     block = report.render_readme(fake_data(1100.0))
-    assert "| `dist/injector` | **150** (149-151) | **420** (419-421) | - | 71.0 |" in block
+    assert "| `dist/injector` | **150** (149-151) | **420** (419-421) | - | - | 71.0 |" in block
     assert "2.20x the time of one" in block
     assert "**NO**" in block
     readme = "# injector\n\ntext\n"
