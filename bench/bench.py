@@ -679,7 +679,7 @@ def strace_phases(argv: list[str], env: dict[str, str]) -> dict[str, float]:
     marks = [("staticx: extract to /tmp, start the launcher", t0, fork),
              ("PyInstaller launcher: extract to /tmp, start Python", launcher, clone),
              ("Python start, injector imports, plan (to hardening)", child, core or target),
-             ("botocore client creation (to first connect)", core, connect),
+             ("botocore imports and client creation (to first connect)", core, connect),
              ("requests and exec (first connect to target exec)", connect, target),
              ("Python start, imports, plan, exec (no references)", child,
               target if core is None else None),
@@ -732,14 +732,14 @@ def profile_findings(data: dict[str, Any]) -> list[str]:
             f" ms deleting what they extracted (the target is already running then, but a "
             f"short-lived container's exit waits for it).")
     if total.get("s3") and python.get("s3") is not None:
-        create = phases.get("botocore client creation (to first connect)", {}).get("s3") or 0
+        label = "botocore imports and client creation (to first connect)"
+        create = phases.get(label, {}).get("s3") or 0
         request = phases.get("requests and exec (first connect to target exec)", {})
         lines.append(
-            f"**One S3 secret:** {total['s3']:.0f} ms to exec; the Python part up to the "
-            f"fetch (interpreter, injector, botocore imports) is {python['s3']:.0f} ms, "
-            f"client creation {create:.0f} ms, the request and the exec "
-            f"{request.get('s3') or 0:.0f} ms. Importing botocore is the largest single "
-            f"item.")
+            f"**One S3 secret:** {total['s3']:.0f} ms to exec; the interpreter, injector's "
+            f"imports and the plan take {python['s3']:.0f} ms, importing botocore and "
+            f"creating the client {create:.0f} ms, the request and the exec "
+            f"{request.get('s3') or 0:.0f} ms.")
     packages = profile.get("import_packages", [])
     if packages:
         top = ", ".join(f"{p['name']} {p['self_ms']:.0f}" for p in packages[:5])

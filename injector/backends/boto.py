@@ -160,9 +160,14 @@ def trimmed_services(models_dir: Path) -> dict[str, str]:
 class TrimmedLoader(Loader):  # type: ignore[misc]  # botocore is untyped
     """botocore's Loader, reading the trimmed models of *services* from *models_dir*."""
 
-    def __init__(self, models_dir: Path, services: dict[str, str]) -> None:
-        """Search botocore's usual paths for everything not in *services*."""
-        super().__init__()
+    def __init__(
+        self, models_dir: Path, services: dict[str, str], data_path: str | None = None
+    ) -> None:
+        """Search botocore's usual paths (``AWS_DATA_PATH`` first) for all but *services*."""
+        extra = None
+        if data_path is not None:  # as botocore.loaders.create_loader reads it
+            extra = [os.path.expanduser(os.path.expandvars(p)) for p in data_path.split(os.pathsep)]
+        super().__init__(extra_search_paths=extra)
         self._models_dir = models_dir
         self._trimmed = services
 
@@ -183,10 +188,14 @@ class TrimmedLoader(Loader):  # type: ignore[misc]  # botocore is untyped
 def new_session(models_dir: Path | None = None) -> Any:  # noqa: ANN401 - botocore session
     """Return a botocore session that loads the trimmed models when they fit.
 
-    A user's own model directories (``AWS_DATA_PATH``) win: then botocore loads as usual.
+    ``AWS_DATA_PATH`` and ``~/.aws/models`` still apply to every other service; for the
+    trimmed ones the frozen binary has no other model (botocore's files are left out).
     """
     session = botocore.session.get_session()
     services = trimmed_services(models_dir or MODELS_DIR)
-    if services and not session.get_config_variable("data_path"):
-        session.register_component("data_loader", TrimmedLoader(models_dir or MODELS_DIR, services))
+    if services:
+        loader = TrimmedLoader(
+            models_dir or MODELS_DIR, services, session.get_config_variable("data_path")
+        )
+        session.register_component("data_loader", loader)
     return session

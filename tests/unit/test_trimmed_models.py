@@ -122,3 +122,30 @@ def test_models_of_another_botocore_are_ignored(models: Path, tmp_path: Path) ->
         cwd=ROOT,
     )
     assert done.stdout.split() == ["{}", "2006-03-01"]
+
+
+def test_aws_data_path_still_serves_other_services(models: Path, tmp_path: Path) -> None:
+    """With AWS_DATA_PATH set, the trimmed models stay in use and the path is searched first."""
+    code = (
+        "import sys; from pathlib import Path; from injector.backends import boto;"
+        "s = boto.new_session(Path(sys.argv[1])); loader = s.get_component('data_loader');"
+        "print(type(loader).__name__, loader.search_paths[0],"
+        " sorted(loader.load_service_model('s3', 'service-2')['operations'])[0],"
+        " 'AssumeRole' in loader.load_service_model('sts', 'service-2')['operations'])"
+    )
+    env = _env(tmp_path)
+    env["AWS_DATA_PATH"] = str(tmp_path / "my-models")
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(models)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    assert done.stdout.split() == [
+        "TrimmedLoader",
+        str(tmp_path / "my-models"),
+        "CreateSession",
+        "True",
+    ]
