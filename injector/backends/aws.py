@@ -12,7 +12,10 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-import botocore.session
+# First: injector.backends.boto puts its stubs in place before botocore is imported.
+from injector.backends.boto import new_session
+
+# isort: split
 from botocore import exceptions as boto
 from botocore.config import Config as BotoConfig
 
@@ -45,7 +48,7 @@ class Clients:
         self._max_pool = self.max_pool = max_pool
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, str], Any] = {}
-        self._session = botocore.session.get_session()
+        self._session = new_session()
         self._session.user_agent_extra = f"injector/{__version__}"
         self._session.register("before-parse", _check_body)
         self._tune_metadata()
