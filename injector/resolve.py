@@ -12,7 +12,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING
 
 from injector import backends, jsonpointer, log
-from injector.backends.aws import Clients
+from injector.backends.aws import MAX_BYTES, Clients
 from injector.errors import InjectorError, SecretNotFoundError, UnavailableError
 from injector.secret import Secret
 
@@ -51,10 +51,17 @@ def resolve(
 
 
 def resolve_each(
-    refs: Sequence[Reference], deadline: Deadline, max_concurrency: int
+    refs: Sequence[Reference],
+    deadline: Deadline,
+    max_concurrency: int,
+    *,
+    max_bytes: int = MAX_BYTES,
 ) -> dict[Reference, Secret | InjectorError | None]:
-    """Fetch every reference once; keep each one's Secret, None (optional, missing) or error."""
-    clients = Clients(deadline, max_concurrency)
+    """Fetch every reference once; keep each one's Secret, None (optional, missing) or error.
+
+    *max_bytes* caps each secret (``config.max_secret_bytes``), checked while reading.
+    """
+    clients = Clients(deadline, max_concurrency, max_bytes=max_bytes)
     try:
         outcomes = _fetch_all(_batches(refs, clients), deadline, max_concurrency, refs)
     except InjectorError as exc:  # the deadline passed, or a reference cannot be planned
