@@ -8,7 +8,7 @@ from botocore.stub import Stubber
 
 from injector.backends import secretsmanager as sm
 from injector.deadline import Deadline
-from injector.errors import AccessDeniedError, SecretNotFoundError
+from injector.errors import AccessDeniedError, BadDataError, SecretNotFoundError
 from injector.references import Source, parse
 
 pytestmark = pytest.mark.unit
@@ -116,3 +116,27 @@ def test_other_batch_failures_do_not_fall_back() -> None:
         outcome = _run([a], client)
     assert not isinstance(outcome[a], bytes | AccessDeniedError)
     assert outcome[a].exit_code == 69
+
+
+def test_secret_over_the_cap_is_bad_data_naming_the_reference() -> None:
+    """A secret longer than max_bytes is 65 for that reference."""
+    client, stub = _stubbed()
+    stub.add_response("batch_get_secret_value", {
+        "SecretValues": [{"Name": "a", "ARN": ARN[:-6] + "a-AbCdEf", "SecretString": "12345"}]})
+    clients = FakeClients(client)
+    clients.max_bytes = 4
+    a = Source("secretsmanager", "a")
+    with stub:
+        (batch,) = sm.batches([a], clients)
+        outcome = batch()
+    assert isinstance(outcome[a], BadDataError)
+    assert outcome[a].reference == "ref+awssecrets://a"
+
+
+def test_foreign_arn_is_not_answered_by_a_same_named_secret() -> None:
+    """An ARN SecretId only matches an answer with that ARN, never one with the same Name."""
+    foreign = "arn:aws:secretsmanager:us-east-1:999999999999:secret:app/db"
+    own = {"Name": foreign, "ARN": ARN + "-XyZ123", "SecretString": "own"}
+    assert sm._is(foreign, own) is False
+    assert sm._is(foreign, {"ARN": foreign + "-AbCdEf"}) is True
+    assert sm._is("app/db", {"Name": "app/db", "ARN": ARN + "-XyZ123"}) is True

@@ -10,7 +10,7 @@ from botocore.stub import Stubber
 
 from injector.backends import ssm
 from injector.deadline import Deadline
-from injector.errors import ConfigError, SecretNotFoundError, UnavailableError
+from injector.errors import BadDataError, ConfigError, SecretNotFoundError, UnavailableError
 from injector.references import Source, parse
 
 pytestmark = pytest.mark.unit
@@ -183,3 +183,17 @@ def test_plain_name_and_selector_in_one_run_get_their_own_values() -> None:
     now, old = Source("ssm", "/x"), parse("ref+awsssm://x:1").source
     with stub:
         assert _run([now, old], FakeClients(client)) == {now: b"now", old: b"old"}
+
+
+def test_value_over_the_cap_is_bad_data_naming_the_reference() -> None:
+    """A parameter value longer than max_bytes is 65 for that reference, without a retry."""
+    client, stub = _stubbed()
+    stub.add_response("get_parameters", {"Parameters": [{"Name": "/x", "Value": "12345"}]})
+    clients = FakeClients(client)
+    clients.max_bytes = 4
+    source = Source("ssm", "/x")
+    with stub:
+        outcome = _run([source], clients)
+    assert isinstance(outcome[source], BadDataError)
+    assert outcome[source].reference == "ref+awsssm://x"
+    assert "INJECTOR_MAX_SECRET_BYTES" in outcome[source].message
