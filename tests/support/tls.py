@@ -10,7 +10,7 @@ exactly as it does against AWS; ``url`` is ``https://127.0.0.1:PORT``.
 from __future__ import annotations
 
 import contextlib
-import datetime
+import datetime as dt
 import ipaddress
 import socket
 import ssl
@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 HOST = "127.0.0.1"
-DAY = datetime.timedelta(days=1)
+DAY = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def _name(common: str) -> x509.Name:
 
 def make_ca(directory: Path, name: str = "injector test CA") -> TlsFiles:
     """Create a CA and a server certificate for 127.0.0.1/localhost in *directory*."""
-    now = datetime.datetime.now(datetime.UTC)
+    now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_cert = (
         x509.CertificateBuilder().subject_name(_name(name)).issuer_name(_name(name))
