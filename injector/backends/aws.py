@@ -46,6 +46,10 @@ class BadAnswerError(Exception):
     """The store answered, but not what the API promises: retried like a truncated body."""
 
 
+class BrokenBodyError(BadAnswerError):
+    """A body broke off while it was being read: retried like any cut-short answer."""
+
+
 class Clients:
     """Create botocore clients lazily, once per (service, region), thread-safely."""
 
@@ -165,6 +169,8 @@ def call(
 
 
 def _gave_up(exc: Exception, attempts: int) -> str:
+    if isinstance(exc, BrokenBodyError):
+        return f"the store's answer kept breaking off ({exc}, {attempts} attempts)"
     if isinstance(exc, BadAnswerError):
         return f"the store's answer is not what the API promises: {exc} ({attempts} attempts)"
     return f"the store's answer kept breaking off ({type(exc).__name__}, {attempts} attempts)"

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from botocore import exceptions as boto
 
 from injector.backends import attributed, guarded
-from injector.backends.aws import BadAnswerError, call, too_large
+from injector.backends.aws import BrokenBodyError, call, too_large
 from injector.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ def _chunk(body: Any, amount: int) -> bytes:  # noqa: ANN401 - botocore Streamin
     try:
         data: bytes = body.read(amount)
     except _BODY_ERRORS as exc:
-        raise BadAnswerError(f"the object body broke off ({type(exc).__name__})") from None
+        raise BrokenBodyError(type(exc).__name__) from None
     return data
 
 

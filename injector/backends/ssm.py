@@ -88,11 +88,11 @@ def _refused(source: Source, error: ConfigError) -> Batch:
 
 
 def pack(wanted: Chunk) -> list[Chunk]:
-    """Split selectors into chunks of at most 10 where no parameter appears twice."""
+    """Split selectors into chunks of at most 10 where no parameter path appears twice."""
     chunks: list[Chunk] = []
     names: list[set[str]] = []
     for key, group in wanted.items():
-        name = split(key)[0]
+        name = _path(key)
         for chunk, used in zip(chunks, names, strict=True):
             if len(chunk) < MAX_NAMES and name not in used:
                 chunk[key] = group
@@ -102,6 +102,18 @@ def pack(wanted: Chunk) -> list[Chunk]:
             chunks.append({key: group})
             names.append({name})
     return chunks
+
+
+def _path(key: str) -> str:
+    """Return the parameter's path without selector, account or leading slash.
+
+    A name and an ARN of the same path (or ARNs of two accounts) then never share a call, so
+    an answer can never be matched to the wrong one of them.
+    """
+    name = split(key)[0]
+    if name.startswith("arn:"):
+        name = name.partition(_ARN_RESOURCE)[2]
+    return name.lstrip("/")
 
 
 def _batch(region: str | None, chunk: Chunk, clients: Clients) -> Batch:

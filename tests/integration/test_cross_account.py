@@ -88,11 +88,14 @@ def test_own_parameter_answering_a_foreign_arn_is_refused(aws_env, proxy, own, t
 
 
 def test_own_account_arn_still_reads_the_own_parameter(aws_env, proxy, own) -> None:
-    """The caller's own ARN is sent whole too, and answered by its own parameter."""
+    """The caller's own ARN is sent whole too; with the plain name in the same run both arrive."""
     own_arn = f"arn:aws:ssm:us-east-1:{OWN}:parameter/prod/db"
-    result = runner.run(through(aws_env, proxy, DB=own_arn), "env", "-0", target_prints=True)
-    assert result.child_env()[b"DB"] == OWN_VALUE.encode()
-    assert sent(proxy, "GetParameters", "Names") == [own_arn]
+    extra = {"DB": own_arn, "PLAIN": "ref+awsssm://prod/db"}
+    result = runner.run(through(aws_env, proxy, **extra), "env", "-0", target_prints=True)
+    env = result.child_env()
+    assert env[b"DB"] == env[b"PLAIN"] == OWN_VALUE.encode()
+    assert sorted(sent(proxy, "GetParameters", "Names")) == ["/prod/db", own_arn]
+    assert proxy.count("GetParameters") == 2  # never in one call: answers could be confused
 
 
 def test_foreign_secret_arn_is_sent_whole_and_not_answered_by_own_secret(
