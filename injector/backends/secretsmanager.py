@@ -12,7 +12,6 @@ neither SecretString nor SecretBinary, is a bad answer (asked again, then 69).
 
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from botocore import exceptions as boto
@@ -162,6 +161,8 @@ def store(source: Source, value: bytes, clients: Clients, kms_key: str | None) -
 
     One ClientRequestToken for every attempt makes a call asked again idempotent.
     """
+    import uuid  # noqa: PLC0415 - write path only
+
     payload: dict[str, Any]
     try:
         payload = {"SecretString": value.decode("utf-8")}
