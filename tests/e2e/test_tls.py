@@ -57,8 +57,9 @@ def test_busybox_trusts_the_ca_bundle_mounted_in(
         Moto(relay.url), SECRET=f"ref+s3://{BUCKET}/{KEY}", AWS_CA_BUNDLE=BUNDLE
     )
     options = ["--network", "host", "-v", f"{tls_files.ca}:{BUNDLE}:ro"]
-    done = docker.run(images["busybox"], ["sh", "-c", 'printf %s "$SECRET" | sha256sum'],
-                      env=env, options=options)
+    done = docker.run(
+        images["busybox"], ["sh", "-c", 'printf %s "$SECRET" | sha256sum'], env=env, options=options
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[0] == hashlib.sha256(VALUE.encode()).hexdigest()
     assert VALUE not in done.stderr
@@ -69,8 +70,9 @@ def test_busybox_without_the_bundle_says_the_certificate_is_not_trusted(
 ) -> None:
     """Without AWS_CA_BUNDLE the test CA is not trusted: 69 and the message that says so."""
     env = container_aws_env(Moto(relay.url), SECRET=f"ref+s3://{BUCKET}/{KEY}")
-    done = docker.run(images["busybox"], ["sh", "-c", "echo STARTED"], env=env,
-                      options=["--network", "host"])
+    done = docker.run(
+        images["busybox"], ["sh", "-c", "echo STARTED"], env=env, options=["--network", "host"]
+    )
     assert done.returncode == 69, done.stderr
     assert "STARTED" not in done.stdout
     failed = json.loads(done.stderr.strip().splitlines()[-1])

@@ -27,8 +27,13 @@ HTML = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
 
 def through(aws_env: dict[str, str], proxy, **extra: str) -> dict[str, str]:
     """Return the environment for injector talking to moto through the proxy."""
-    return {**aws_env, "AWS_ENDPOINT_URL": proxy.url, "PATH": os.environ["PATH"],
-            "INJECTOR_TIMEOUT": "20", **extra}
+    return {
+        **aws_env,
+        "AWS_ENDPOINT_URL": proxy.url,
+        "PATH": os.environ["PATH"],
+        "INJECTOR_TIMEOUT": "20",
+        **extra,
+    }
 
 
 def assert_bad_answer(result: runner.Run, marker: Path, reference: str) -> None:
@@ -66,7 +71,11 @@ SSM_ANSWERS = {
 
 @pytest.mark.parametrize("kind", SSM_ANSWERS)
 def test_bad_ssm_answer_is_retried_then_69_never_not_found(
-    aws_env, proxy, parameter, tmp_path, kind,
+    aws_env,
+    proxy,
+    parameter,
+    tmp_path,
+    kind,
 ) -> None:
     """A GetParameters answer of this kind is asked for 4 times, then 69 (not 66, not 70)."""
     proxy.add_rule(operation="GetParameters", **SSM_ANSWERS[kind])
@@ -78,7 +87,11 @@ def test_bad_ssm_answer_is_retried_then_69_never_not_found(
 
 @pytest.mark.parametrize("kind", ["html", "parameter_without_value", "null_item"])
 def test_bad_answer_for_an_optional_secret_is_69_not_skipped(
-    aws_env, proxy, parameter, tmp_path, kind,
+    aws_env,
+    proxy,
+    parameter,
+    tmp_path,
+    kind,
 ) -> None:
     """?optional=true does not turn a bad answer into "missing": the start still fails."""
     proxy.add_rule(operation="GetParameters", **SSM_ANSWERS[kind])
@@ -90,8 +103,10 @@ def test_bad_answer_for_an_optional_secret_is_69_not_skipped(
 
 def test_optional_means_only_the_store_said_it_does_not_exist(aws_env, proxy) -> None:
     """A parameter in InvalidParameters and a secret the store calls missing are skipped."""
-    extra = {"P": "ref+awsssm://not/there?optional=true",
-             "S": "ref+awssecrets://not/there?optional=true"}
+    extra = {
+        "P": "ref+awsssm://not/there?optional=true",
+        "S": "ref+awssecrets://not/there?optional=true",
+    }
     result = runner.run(through(aws_env, proxy, **extra), "env", "-0", target_prints=True)
     env = result.child_env()
     assert b"P" not in env

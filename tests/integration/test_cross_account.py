@@ -25,8 +25,13 @@ SHARED_VALUE = "other-accounts-shared-value"
 
 def through(aws_env, proxy, **extra: str) -> dict[str, str]:
     """Return the environment for injector talking to moto through the proxy."""
-    return {**aws_env, "AWS_ENDPOINT_URL": proxy.url, "PATH": os.environ["PATH"],
-            "INJECTOR_TIMEOUT": "20", **extra}
+    return {
+        **aws_env,
+        "AWS_ENDPOINT_URL": proxy.url,
+        "PATH": os.environ["PATH"],
+        "INJECTOR_TIMEOUT": "20",
+        **extra,
+    }
 
 
 def sent(proxy, operation: str, field: str) -> list[str]:
@@ -40,8 +45,14 @@ def sent(proxy, operation: str, field: str) -> list[str]:
 
 def parameters_answer(name: str, arn: str, value: str) -> bytes:
     """Return a GetParameters answer holding one parameter."""
-    parameter = {"Name": name, "ARN": arn, "Value": value, "Type": "SecureString",
-                 "Version": 1, "DataType": "text"}
+    parameter = {
+        "Name": name,
+        "ARN": arn,
+        "Value": value,
+        "Type": "SecureString",
+        "Version": 1,
+        "DataType": "text",
+    }
     return json.dumps({"Parameters": [parameter], "InvalidParameters": []}).encode()
 
 
@@ -52,20 +63,26 @@ def own(seed) -> None:
 
 
 def test_foreign_parameter_arn_is_sent_whole_and_its_value_delivered(
-    aws_env, proxy, own,
+    aws_env,
+    proxy,
+    own,
 ) -> None:
     """The Name sent is the full ARN; AWS's answer for the shared parameter is delivered."""
     answer = parameters_answer(FOREIGN_PARAMETER, FOREIGN_PARAMETER, SHARED_VALUE)
     proxy.add_rule(operation="GetParameters", body=FOREIGN_PARAMETER, reply=answer)
     runner.remember(SHARED_VALUE)
-    result = runner.run(through(aws_env, proxy, DB=FOREIGN_PARAMETER), "env", "-0",
-                        target_prints=True)
+    result = runner.run(
+        through(aws_env, proxy, DB=FOREIGN_PARAMETER), "env", "-0", target_prints=True
+    )
     assert result.child_env()[b"DB"] == SHARED_VALUE.encode()
     assert sent(proxy, "GetParameters", "Names") == [FOREIGN_PARAMETER]
 
 
 def test_foreign_parameter_arn_never_yields_the_callers_parameter(
-    aws_env, proxy, own, tmp_path,
+    aws_env,
+    proxy,
+    own,
+    tmp_path,
 ) -> None:
     """Moto (no sharing) does not have it: 66, and the caller's own /prod/db is never used."""
     marker = tmp_path / "ran"
@@ -78,8 +95,9 @@ def test_foreign_parameter_arn_never_yields_the_callers_parameter(
 def test_own_parameter_answering_a_foreign_arn_is_refused(aws_env, proxy, own, tmp_path) -> None:
     """A store answering the caller's /prod/db for another account's ARN is a bad answer (69)."""
     own_arn = f"arn:aws:ssm:us-east-1:{OWN}:parameter/prod/db"
-    proxy.add_rule(operation="GetParameters", reply=parameters_answer("/prod/db", own_arn,
-                                                                      OWN_VALUE))
+    proxy.add_rule(
+        operation="GetParameters", reply=parameters_answer("/prod/db", own_arn, OWN_VALUE)
+    )
     marker = tmp_path / "ran"
     result = runner.run(through(aws_env, proxy, DB=FOREIGN_PARAMETER), "touch", str(marker))
     assert result.code == 69, result.err
@@ -99,7 +117,10 @@ def test_own_account_arn_still_reads_the_own_parameter(aws_env, proxy, own) -> N
 
 
 def test_foreign_secret_arn_is_sent_whole_and_not_answered_by_own_secret(
-    aws_env, proxy, seed, tmp_path,
+    aws_env,
+    proxy,
+    seed,
+    tmp_path,
 ) -> None:
     """A secret ARN of another account is the SecretId; the caller's same-named secret is not it."""
     seed.secret("prod/db", OWN_VALUE)

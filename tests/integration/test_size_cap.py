@@ -21,8 +21,13 @@ REFERENCE = "ref+s3://caps/big"
 
 def through(aws_env, proxy, **extra: str) -> dict[str, str]:
     """Return the environment for injector talking to moto through the proxy."""
-    return {**aws_env, "AWS_ENDPOINT_URL": proxy.url, "PATH": os.environ["PATH"],
-            "INJECTOR_TIMEOUT": "30", **extra}
+    return {
+        **aws_env,
+        "AWS_ENDPOINT_URL": proxy.url,
+        "PATH": os.environ["PATH"],
+        "INJECTOR_TIMEOUT": "30",
+        **extra,
+    }
 
 
 def assert_too_large(result: runner.Run) -> None:
@@ -59,8 +64,12 @@ def test_content_length_over_the_cap_is_refused_before_reading(aws_env, proxy, b
 def test_body_without_length_is_refused_at_the_cap(aws_env, proxy, seed) -> None:
     """A body with no Content-Length, longer than the cap, is cut off at the cap while reading."""
     seed.object("caps", "big", b"small")
-    proxy.add_rule(operation="GetObject", reply=b"\0" * (CAP + 4096), close_delimited=True,
-                   reply_type="binary/octet-stream")
+    proxy.add_rule(
+        operation="GetObject",
+        reply=b"\0" * (CAP + 4096),
+        close_delimited=True,
+        reply_type="binary/octet-stream",
+    )
     result = runner.run(through(aws_env, proxy, BIG_FILE=REFERENCE), "true")
     assert_too_large(result)
     assert proxy.count("GetObject") == 1
@@ -71,7 +80,8 @@ def test_object_at_the_cap_is_delivered(aws_env, proxy, seed) -> None:
     seed.bucket("caps")
     seed.client("s3").put_object(Bucket="caps", Key="big", Body=b"\1" * CAP)
     script = 'wc -c < "$BIG_FILE"; rm -rf "$(dirname "$BIG_FILE")"'
-    result = runner.run(through(aws_env, proxy, BIG_FILE=REFERENCE), "sh", "-c", script,
-                        target_prints=True)
+    result = runner.run(
+        through(aws_env, proxy, BIG_FILE=REFERENCE), "sh", "-c", script, target_prints=True
+    )
     assert result.code == 0, result.err
     assert int(result.stdout) == CAP

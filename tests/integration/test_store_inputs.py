@@ -50,8 +50,9 @@ def test_s3_key_not_utf8_after_percent_decoding_is_78(aws_env, seed) -> None:
     assert b"the-replacement-char-object" not in result.stdout
 
 
-@pytest.mark.parametrize("context", ["[" * 5000, '{"k":"' + "v" * 9000 + '"}'],
-                         ids=["too_deep", "too_long"])
+@pytest.mark.parametrize(
+    "context", ["[" * 5000, '{"k":"' + "v" * 9000 + '"}'], ids=["too_deep", "too_long"]
+)
 def test_kms_context_too_deep_or_too_long_is_78(aws_env, seed, context) -> None:
     """A context nested past the parser's depth or longer than KMS allows is 78, not 69/70."""
     blob = seed.kms_encrypt("context-test-value")
@@ -69,7 +70,10 @@ def test_name_and_name_with_version_each_get_their_own_value(aws_env, moto) -> N
     extra = {"NOW": "ref+awsssm://x", "OLD": "ref+awsssm://x:1", "PIN": "ref+awsssm://x?version=1"}
     env = runner.run(env_for(aws_env, **extra), "env", "-0", target_prints=True).child_env()
     assert (env[b"NOW"], env[b"OLD"], env[b"PIN"]) == (
-        b"x-version-two", b"x-version-one", b"x-version-one")
+        b"x-version-two",
+        b"x-version-one",
+        b"x-version-one",
+    )
 
 
 STORED_JSON = '{"n": 1e3, "big": 1E400, "s": "caf\\u00e9",  "sp" : [1 , 2]}\n'
@@ -87,8 +91,7 @@ def test_json_values_are_delivered_as_stored(aws_env, moto, seed) -> None:
 def test_profile_that_does_not_exist_is_78_in_one_line(aws_env, seed) -> None:
     """AWS_PROFILE naming no profile is a configuration error naming it, not a traceback (70)."""
     seed.parameter("/p", "profile-test-value")
-    result = runner.run(env_for(aws_env, AWS_PROFILE="no-such-profile", P="ref+awsssm://p"),
-                        "true")
+    result = runner.run(env_for(aws_env, AWS_PROFILE="no-such-profile", P="ref+awsssm://p"), "true")
     assert_config_error(result)
     assert "no-such-profile" in result.events()[-1]["error"]
     assert len([line for line in result.err.splitlines() if line.strip()]) <= 2
@@ -101,7 +104,8 @@ def test_metadata_region_honours_the_metadata_endpoint_variables(imds_env, imds,
     """
     imds.region = "eu-west-1"
     moto.client("ssm", region_name="eu-west-1").put_parameter(
-        Name="/where", Value="found-in-eu-west-1", Type="SecureString")
+        Name="/where", Value="found-in-eu-west-1", Type="SecureString"
+    )
     env = {k: v for k, v in imds_env.items() if k not in {"AWS_REGION", "AWS_DEFAULT_REGION"}}
     env.update(AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE="IPv6", W="ref+awsssm://where")
     result = runner.run(env_for(env), "env", "-0", target_prints=True)

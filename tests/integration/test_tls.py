@@ -18,8 +18,12 @@ from tests.support.tls import TlsFiles, TlsRelay, make_ca
 pytestmark = pytest.mark.security
 
 UNTRUSTED = "TLS certificate not trusted; AWS_CA_BUNDLE names a bundle"
-VALUES = {"S3": b"tls-s3-object-value", "SSM": b"tls-ssm-value", "SM": b"tls-sm-value",
-          "KMS": b"tls-kms-plaintext"}
+VALUES = {
+    "S3": b"tls-s3-object-value",
+    "SSM": b"tls-ssm-value",
+    "SM": b"tls-sm-value",
+    "KMS": b"tls-kms-plaintext",
+}
 
 
 @pytest.fixture
@@ -45,14 +49,23 @@ def stores(seed) -> dict[str, str]:
     seed.parameter("/tls/param", VALUES["SSM"].decode())
     seed.secret("tls/secret", VALUES["SM"].decode())
     blob = seed.kms_encrypt(VALUES["KMS"])
-    return {"S3": "ref+s3://tls/app/secret", "SSM": "ref+awsssm://tls/param",
-            "SM": "ref+awssecrets://tls/secret", "KMS": f"ref+awskms://{blob}"}
+    return {
+        "S3": "ref+s3://tls/app/secret",
+        "SSM": "ref+awsssm://tls/param",
+        "SM": "ref+awssecrets://tls/secret",
+        "KMS": f"ref+awskms://{blob}",
+    }
 
 
 def over_tls(aws_env, relay: TlsRelay, **extra: str) -> dict[str, str]:
     """Return the environment for injector talking TLS to the relay."""
-    return {**aws_env, "AWS_ENDPOINT_URL": relay.url, "PATH": os.environ["PATH"],
-            "INJECTOR_TIMEOUT": "20", **extra}
+    return {
+        **aws_env,
+        "AWS_ENDPOINT_URL": relay.url,
+        "PATH": os.environ["PATH"],
+        "INJECTOR_TIMEOUT": "20",
+        **extra,
+    }
 
 
 def test_every_backend_over_tls_trusting_the_ca_bundle(aws_env, relay, tls_files, stores) -> None:
@@ -75,11 +88,18 @@ def test_put_over_tls_trusting_the_ca_bundle(aws_env, relay, tls_files, moto) ->
 
 @pytest.mark.parametrize("bundle", ["none", "other_ca"])
 def test_untrusted_certificate_says_so_and_names_the_bundle(
-    aws_env, relay, stores, tmp_path, bundle,
+    aws_env,
+    relay,
+    stores,
+    tmp_path,
+    bundle,
 ) -> None:
     """Without our CA in the bundle: 69, "TLS certificate not trusted", never the SSLError name."""
-    extra = {"AWS_CA_BUNDLE": str(make_ca(tmp_path / "other", "other CA").ca)} if (
-        bundle == "other_ca") else {}
+    extra = (
+        {"AWS_CA_BUNDLE": str(make_ca(tmp_path / "other", "other CA").ca)}
+        if (bundle == "other_ca")
+        else {}
+    )
     marker = tmp_path / "ran"
     env = over_tls(aws_env, relay, SSM=stores["SSM"], **extra)
     result = runner.run(env, "touch", str(marker))

@@ -36,8 +36,9 @@ def _flaky(*failures: Exception, result: object = "ok"):
 
 def test_bad_and_cut_answers_are_asked_again_then_succeed() -> None:
     """A BadAnswerError and an IncompleteReadError each cost one more call, same parameters."""
-    method = _flaky(aws.BadAnswerError("html"), boto.IncompleteReadError(actual_bytes=1,
-                                                                         expected_bytes=2))
+    method = _flaky(
+        aws.BadAnswerError("html"), boto.IncompleteReadError(actual_bytes=1, expected_bytes=2)
+    )
     with mock.patch.object(aws, "_backoff", return_value=0.0):
         assert aws.call(Deadline(10), method, {"Name": "x"}) == "ok"
     assert method.calls == [{"Name": "x"}] * 3  # type: ignore[attr-defined]
@@ -50,8 +51,9 @@ def test_answer_check_runs_inside_the_loop_and_gives_up_as_unavailable() -> None
     def refuse(_answer):
         raise aws.BadAnswerError("no Value")
 
-    with mock.patch.object(aws, "_backoff", return_value=0.0), pytest.raises(
-        UnavailableError, match="not what the API promises: no Value"
+    with (
+        mock.patch.object(aws, "_backoff", return_value=0.0),
+        pytest.raises(UnavailableError, match="not what the API promises: no Value"),
     ):
         aws.call(Deadline(10), method, {}, refuse)
     assert len(method.calls) == aws.BODY_ATTEMPTS  # type: ignore[attr-defined]
@@ -86,8 +88,10 @@ def test_a_bad_region_is_a_config_error_before_any_client() -> None:
 
 def test_missing_profile_is_a_config_error() -> None:
     """AWS_PROFILE naming no profile is 78 naming the profile, not a botocore traceback."""
-    with mock.patch.dict(os.environ, {"AWS_PROFILE": "nope", "AWS_CONFIG_FILE": "/nonexistent",
-                                      "AWS_REGION": "us-east-1"}):
+    with mock.patch.dict(
+        os.environ,
+        {"AWS_PROFILE": "nope", "AWS_CONFIG_FILE": "/nonexistent", "AWS_REGION": "us-east-1"},
+    ):
         clients = aws.Clients(Deadline(10), 1)
         with pytest.raises(ConfigError, match=r"AWS_PROFILE .*\(nope\)"):
             clients.get("ssm", None)
