@@ -113,3 +113,69 @@ def test_guarded_labels_every_error_once() -> None:
 
     outcome = guarded([a, b], lambda s: "ref:" + s.name, fetch)()
     assert {s: e.reference for s, e in outcome.items()} == {a: "ref:/a", b: "ref:/b"}
+
+
+def test_without_any_region_s3_goes_global_and_others_are_78() -> None:
+    """No region anywhere (metadata disabled): S3 follows the bucket, SSM is a config error."""
+    env = {"AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/nonexistent",
+           "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}  # fmt: skip
+    with mock.patch.dict(os.environ, env):
+        for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+            os.environ.pop(name, None)
+        clients = aws.Clients(Deadline(10), 1)
+        assert clients.get("s3", None).meta.region_name == aws.GLOBAL_S3_REGION
+        with pytest.raises(ConfigError, match="no AWS region"):
+            clients.get("ssm", None, reference="ref+awsssm://x")
+
+
+@pytest.mark.parametrize(("exc", "words"), [
+    (boto.InvalidIMDSEndpointModeError(mode="IPv5", valid_modes=("ipv4", "ipv6")), "ENDPOINT"),
+    (boto.InvalidIMDSEndpointError(endpoint="x"), "ENDPOINT"),
+    (boto.NoRegionError(), "no AWS region"),
+    (boto.InvalidRegionError(region_name="a b"), "configuration rejected"),
+])  # fmt: skip
+def test_configuration_failures_are_78(exc, words) -> None:
+    """Botocore's configuration errors map to ConfigError (78) with a value-free message."""
+    error = translate(exc, "ref")
+    assert isinstance(error, ConfigError)
+    assert words in error.message
+    assert error.reference == "ref"
+
+
+def test_other_tls_failures_are_named_as_tls() -> None:
+    """A TLS failure that is not about trust (a handshake alert) still says TLS."""
+    exc = boto.SSLError(endpoint_url="https://x", error="[SSL: TLSV1_ALERT_PROTOCOL_VERSION]")
+    assert translate(exc).message == "TLS failure (SSLError)"
+
+
+class _Body:
+    """A stand-in for botocore's StreamingBody."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.asked, self.closed = data, [], False
+
+    def read(self, amount: int) -> bytes:
+        self.asked.append(amount)
+        chunk, self.data = self.data[:amount], self.data[amount:]
+        return chunk
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_s3_body_is_read_in_chunks_and_refused_at_the_cap() -> None:
+    """Never more than cap + 1 bytes are asked for; the body is closed either way."""
+    from injector.backends import s3
+
+    body = _Body(b"x" * 100)
+    with pytest.raises(BadDataError, match="INJECTOR_MAX_SECRET_BYTES"):
+        s3.read({"Body": body}, 10)
+    assert sum(body.asked) <= 11
+    assert body.closed
+    body = _Body(b"x" * 10)
+    with pytest.raises(BadDataError):
+        s3.read({"Body": body, "ContentLength": 11}, 10)
+    assert body.asked == []  # refused from the header, before reading
+    assert s3.read({"Body": _Body(b"abc"), "ContentLength": 3}, 10) == b"abc"
+    with pytest.raises(boto.IncompleteReadError):
+        s3.read({"Body": _Body(b"ab"), "ContentLength": 3}, 10)
