@@ -29,6 +29,7 @@ six==1.17.0
 urllib3==2.8.0
 certifi==2026.10.18
 structlog==26.1.0
+pyyaml==6.0.4
 pyelftools==0.33
 "
 

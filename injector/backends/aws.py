@@ -23,6 +23,7 @@ from botocore import exceptions as boto
 from botocore.config import Config as BotoConfig
 
 from injector import __version__
+from injector.backends.credentials import Auth
 from injector.config import Config
 from injector.errors import BadDataError, ConfigError, UnavailableError
 
@@ -53,14 +54,23 @@ class BrokenBodyError(BadAnswerError):
 class Clients:
     """Create botocore clients lazily, once per (service, region), thread-safely."""
 
-    def __init__(self, deadline: Deadline, max_pool: int, *, max_bytes: int = MAX_BYTES) -> None:
-        """Remember the bounds; nothing reads configuration or touches the network yet."""
+    def __init__(
+        self,
+        deadline: Deadline,
+        max_pool: int,
+        auth: tuple[tuple[str, str], ...] = (),
+        *,
+        max_bytes: int = MAX_BYTES,
+    ) -> None:
+        """Remember the bounds and *auth* (credentials.py); nothing is read or sent yet."""
         self.deadline = deadline
         self.max_bytes = max_bytes
-        self._max_pool = max_pool
+        self._max_pool = self.max_pool = max_pool
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, str], Any] = {}
         self._session: Any = None
+        self._auth_options = auth
+        self.auth: Auth | None = None
         self._default_region: str | None = _environment_region()
         self._metadata_region_done = False
 
@@ -72,6 +82,8 @@ class Clients:
             try:
                 if self._session is None:
                     self._session = _session()
+                    if self._auth_options:
+                        self.auth = Auth(self._session, self._auth_options, self.deadline)
                 resolved = region or self._region(service, reference)
                 key = (service, resolved)
                 if key not in self._clients:
@@ -100,7 +112,8 @@ class Clients:
             max_pool_connections=self._max_pool,
             tcp_keepalive=True,
         )
-        return self._session.create_client(service, region_name=region, config=config)
+        extra = self.auth.client_kwargs(region, config) if self.auth else {}
+        return self._session.create_client(service, region_name=region, config=config, **extra)
 
 
 def _session() -> Any:  # noqa: ANN401 - botocore session
