@@ -118,7 +118,9 @@ def _resolve(
     from injector.resolve import resolve_each  # noqa: PLC0415 - imports botocore
 
     log.debug("resolving", references=[str(r) for r in references], pid=os.getpid())
-    return resolve_each(references, deadline, config.max_concurrency)
+    return resolve_each(
+        references, deadline, config.max_concurrency, max_bytes=config.max_secret_bytes
+    )
 
 
 def _raise_first(prepared: Prepared, errors: list[InjectorError]) -> None:

@@ -220,20 +220,29 @@ def _flag(text: str, value: str, key: str = "optional") -> bool:
 
 
 def _name(text: str, service: str, location: str) -> str:
-    from urllib.parse import unquote  # noqa: PLC0415 - kept off the no-reference start
-
     if not location:
         raise ConfigError("the reference names nothing", reference=display(text))
     if service == "s3":
         bucket, slash, key = location.partition("/")
         if not bucket or not slash or not key:
             raise ConfigError("expected ref+s3://BUCKET/KEY", reference=display(text))
-        return f"{bucket}/{unquote(key)}"
+        return f"{bucket}/{_decoded(text, key)}"
     if service == "ssm":
-        return "/" + unquote(location).lstrip("/")
+        return "/" + _decoded(text, location).lstrip("/")
     if service == "secretsmanager":
-        return unquote(location)
+        return _decoded(text, location)
     return location
+
+
+def _decoded(text: str, part: str) -> str:
+    """Percent-decode *part*; bytes that are not UTF-8 are refused, never replaced (U+FFFD)."""
+    from urllib.parse import unquote  # noqa: PLC0415 - kept off the no-reference start
+
+    try:
+        return unquote(part, errors="strict")
+    except UnicodeDecodeError:
+        msg = "the name is not valid UTF-8 after percent-decoding"
+        raise ConfigError(msg, reference=display(text)) from None
 
 
 def _parse_arn(text: str, arn: str, pointer: str | None) -> Reference:
@@ -248,11 +257,10 @@ def _parse_arn(text: str, arn: str, pointer: str | None) -> Reference:
 
 
 def _ssm_arn(text: str, parts: list[str], region: str | None, pointer: str | None) -> Reference:
-    rest = ":".join(parts[5:]).removeprefix("parameter/")
-    if not rest:
+    """Keep the whole ARN as the name: it may name another account's shared parameter."""
+    if not ":".join(parts[5:]).removeprefix("parameter/"):
         raise ConfigError("the ARN names no parameter", reference=text)
-    name = "/" + rest if "/" in rest else rest
-    return Reference(text, Source("ssm", name, region), pointer)
+    return Reference(text, Source("ssm", ":".join(parts), region), pointer)
 
 
 def _secret_arn(text: str, parts: list[str], region: str | None, pointer: str | None) -> Reference:

@@ -11,7 +11,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING
 
 from injector import backends, jsonpointer, log
-from injector.backends.aws import Clients
+from injector.backends.aws import MAX_BYTES, Clients
 from injector.errors import InjectorError, SecretNotFoundError, UnavailableError
 from injector.secret import Secret
 
@@ -26,10 +26,17 @@ Outcomes = dict["Source", "bytes | InjectorError"]
 
 
 def resolve_each(
-    refs: Sequence[Reference], deadline: Deadline, max_concurrency: int
+    refs: Sequence[Reference],
+    deadline: Deadline,
+    max_concurrency: int,
+    *,
+    max_bytes: int = MAX_BYTES,
 ) -> dict[Reference, Secret | InjectorError | None]:
-    """Fetch every reference once; keep each one's Secret, None (optional, missing) or error."""
-    clients = Clients(deadline, max_concurrency)
+    """Fetch every reference once; keep each one's Secret, None (optional, missing) or error.
+
+    *max_bytes* caps each secret (``config.max_secret_bytes``), checked while reading.
+    """
+    clients = Clients(deadline, max_concurrency, max_bytes=max_bytes)
     try:
         outcomes = _fetch_all(_batches(refs, clients), deadline, max_concurrency, refs)
     except InjectorError as exc:  # the deadline passed, or a reference cannot be planned
@@ -48,7 +55,9 @@ def _batches(refs: Sequence[Reference], clients: Clients) -> list[Batch]:
     }  # one session per distinct profile/role (credentials.py)
     for (service, auth), sources in by_service.items():
         if auth not in per_auth:
-            per_auth[auth] = Clients(clients.deadline, clients.max_pool, auth)
+            per_auth[auth] = Clients(
+                clients.deadline, clients.max_pool, auth, max_bytes=clients.max_bytes
+            )
         batches.extend(backends.load(service).batches(list(sources), per_auth[auth]))
     return batches
 

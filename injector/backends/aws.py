@@ -1,13 +1,19 @@
-"""botocore clients shared by every backend: one per (service, region), bounded by the deadline.
+"""botocore clients shared by every backend, and the one call/retry path every API call takes.
 
 botocore is used directly (it is boto3's engine, with the same credential chain) because
 importing boto3 on top of it costs every start another ~30 ms for nothing we use.
+
+botocore retries throttling, 5xx and connection failures itself. It does not retry an answer
+that arrives cut short, nor one that is not what the API promises (an HTML page, JSON cut off
+without a Content-Length, a parameter without its value): :func:`call` does, for reads and
+writes alike, and after the last attempt such an answer is "unavailable" (69), never "not found".
 """
 
 from __future__ import annotations
 
 import os
 import random
+import re
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -21,7 +27,8 @@ from botocore.config import Config as BotoConfig
 
 from injector import __version__
 from injector.backends.credentials import Auth
-from injector.errors import ConfigError
+from injector.config import Config
+from injector.errors import BadDataError, ConfigError, UnavailableError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -35,46 +42,60 @@ METADATA_TIMEOUT = "2"
 METADATA_ATTEMPTS = "3"
 GLOBAL_S3_REGION = "us-east-1"
 BODY_ATTEMPTS = 4
+MAX_BYTES = Config().max_secret_bytes
+REGION_SHAPE = re.compile(r"^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$")
+
+
+class BadAnswerError(Exception):
+    """The store answered, but not what the API promises: retried like a truncated body."""
+
+
+class BrokenBodyError(BadAnswerError):
+    """A body broke off while it was being read: retried like any cut-short answer."""
 
 
 class Clients:
     """Create botocore clients lazily, once per (service, region), thread-safely."""
 
     def __init__(
-        self, deadline: Deadline, max_pool: int, auth: tuple[tuple[str, str], ...] = ()
+        self,
+        deadline: Deadline,
+        max_pool: int,
+        auth: tuple[tuple[str, str], ...] = (),
+        *,
+        max_bytes: int = MAX_BYTES,
     ) -> None:
-        """Prepare a session (with *auth*'s profile/role, see credentials.py); no network yet."""
+        """Remember the bounds and *auth* (credentials.py); nothing is read or sent yet."""
         self.deadline = deadline
+        self.max_bytes = max_bytes
         self._max_pool = self.max_pool = max_pool
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, str], Any] = {}
-        self._session = new_session()
-        self._session.user_agent_extra = f"injector/{__version__}"
-        self._session.register("before-parse", _check_body)
-        self._tune_metadata()
-        self.auth = Auth(self._session, auth, deadline) if auth else None
+        self._session: Any = None
+        self._auth_options = auth
+        self.auth: Auth | None = None
         self._default_region: str | None = _environment_region()
         self._metadata_region_done = False
 
-    def _tune_metadata(self) -> None:
-        """Give the instance-metadata provider more than one 1-second attempt."""
-        for name, value in (
-            ("metadata_service_timeout", METADATA_TIMEOUT),
-            ("metadata_service_num_attempts", METADATA_ATTEMPTS),
-        ):
-            if self._session.get_config_variable(name) in (None, 1, "1"):
-                self._session.set_config_variable(name, value)
-
-    def get(self, service: str, region: str | None, *, reference: str) -> Any:  # noqa: ANN401
+    def get(self, service: str, region: str | None, *, reference: str | None = None) -> Any:  # noqa: ANN401
         """Return the client for *service* in *region* (or the default region)."""
+        if region is not None and not REGION_SHAPE.match(region):
+            raise ConfigError(f"{region!r} is not an AWS region name", reference=reference)
         with self._lock:
-            resolved = region or self._region(service, reference)
-            key = (service, resolved)
-            if key not in self._clients:
-                self._clients[key] = self._create(service, resolved)
+            try:
+                if self._session is None:
+                    self._session = _session()
+                    if self._auth_options:
+                        self.auth = Auth(self._session, self._auth_options, self.deadline)
+                resolved = region or self._region(service, reference)
+                key = (service, resolved)
+                if key not in self._clients:
+                    self._clients[key] = self._create(service, resolved)
+            except boto.BotoCoreError as exc:
+                raise configuration_error(exc, reference) from None
             return self._clients[key]
 
-    def _region(self, service: str, reference: str) -> str:
+    def _region(self, service: str, reference: str | None) -> str:
         if self._default_region is None and not self._metadata_region_done:
             self._metadata_region_done = True
             self._default_region = _metadata_region(self._session)
@@ -98,6 +119,33 @@ class Clients:
         return self._session.create_client(service, region_name=region, config=config, **extra)
 
 
+def _session() -> Any:  # noqa: ANN401 - botocore session
+    session = new_session()
+    session.user_agent_extra = f"injector/{__version__}"
+    session.register("before-parse", _check_body)
+    for name, value in (
+        ("metadata_service_timeout", METADATA_TIMEOUT),
+        ("metadata_service_num_attempts", METADATA_ATTEMPTS),
+    ):  # more than the one 1-second attempt botocore gives the metadata service
+        if session.get_config_variable(name) in (None, 1, "1"):
+            session.set_config_variable(name, value)
+    return session
+
+
+def configuration_error(exc: Exception, reference: str | None = None) -> ConfigError:
+    """Describe a botocore configuration failure (a missing profile, a bad IMDS setting)."""
+    if isinstance(exc, boto.ProfileNotFound):
+        profile = exc.kwargs.get("profile", "")
+        msg = f"AWS_PROFILE names a profile the AWS config files do not have ({profile})"
+        return ConfigError(msg, reference=reference)
+    if isinstance(exc, boto.InvalidIMDSEndpointModeError | boto.InvalidIMDSEndpointError):
+        msg = "AWS_EC2_METADATA_SERVICE_ENDPOINT(_MODE) is not a valid metadata endpoint (mode)"
+        return ConfigError(msg, reference=reference)
+    if isinstance(exc, boto.NoRegionError):
+        return ConfigError("no AWS region: set AWS_REGION", reference=reference)
+    return ConfigError(f"AWS configuration rejected ({type(exc).__name__})", reference=reference)
+
+
 def _check_body(response_dict: dict[str, Any], operation_model: Any, **_: Any) -> None:  # noqa: ANN401
     """Refuse a buffered answer shorter than its Content-Length: botocore does not check it.
 
@@ -111,20 +159,57 @@ def _check_body(response_dict: dict[str, Any], operation_model: Any, **_: Any) -
         raise boto.IncompleteReadError(actual_bytes=len(body), expected_bytes=int(expected))
 
 
-def call(deadline: Deadline, method: Callable[..., Any], **params: Any) -> Any:  # noqa: ANN401
-    """Call an API *method*, calling again when its answer arrived cut short (see _check_body)."""
+RETRIED = (BadAnswerError, boto.IncompleteReadError, boto.ResponseStreamingError)
+
+
+def call(
+    deadline: Deadline,
+    method: Callable[..., Any],
+    params: dict[str, Any],
+    answer: Callable[[Any], Any] = lambda response: response,
+) -> Any:  # noqa: ANN401
+    """Call *method* and turn its response into the result with *answer*, within the deadline.
+
+    An answer cut short or not what the API promises (*answer* raises BadAnswerError) is
+    asked for again, up to BODY_ATTEMPTS times; then it is UnavailableError (69).
+    """
     for attempt in range(1, BODY_ATTEMPTS + 1):
+        deadline.check("")
         try:
-            return method(**params)
-        except boto.IncompleteReadError:
+            return answer(method(**params))
+        except RETRIED as exc:
             if attempt == BODY_ATTEMPTS or deadline.remaining() <= 0:
-                raise
+                raise UnavailableError(_gave_up(exc, attempt)) from None
             time.sleep(min(deadline.remaining(), _backoff(attempt)))
     raise AssertionError  # pragma: no cover - the loop always returns or raises
 
 
+def _gave_up(exc: Exception, attempts: int) -> str:
+    if isinstance(exc, BrokenBodyError):
+        return f"the store's answer kept breaking off ({exc}, {attempts} attempts)"
+    if isinstance(exc, BadAnswerError):
+        return f"the store's answer is not what the API promises: {exc} ({attempts} attempts)"
+    return f"the store's answer kept breaking off ({type(exc).__name__}, {attempts} attempts)"
+
+
 def _backoff(attempt: int) -> float:
     return float(random.uniform(0, min(2.0, 0.1 * 2**attempt)))  # noqa: S311 - jitter only
+
+
+def text(value: object, what: str, *, empty: bool = False) -> str:
+    """Return *value* if it is a (non-empty) string that is valid Unicode; else BadAnswerError."""
+    if not isinstance(value, str) or not (value or empty):
+        raise BadAnswerError(f"{what} is missing or not a non-empty string")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadAnswerError(f"{what} is not valid Unicode (a lone surrogate)") from None
+    return value
+
+
+def too_large(cap: int) -> BadDataError:
+    """Describe a secret over the cap (65): asking again cannot help."""
+    return BadDataError(f"larger than INJECTOR_MAX_SECRET_BYTES ({cap} bytes)")
 
 
 def _environment_region() -> str | None:
@@ -136,15 +221,14 @@ def _environment_region() -> str | None:
 
 
 def _metadata_region(session: Any) -> str | None:  # noqa: ANN401 - botocore session
-    if os.environ.get("AWS_EC2_METADATA_DISABLED", "").lower() == "true":
-        return None
-    from botocore.utils import InstanceMetadataRegionFetcher  # noqa: PLC0415 - rare path
+    """Ask the instance metadata service, configured exactly as botocore's credential lookup.
 
-    fetcher = InstanceMetadataRegionFetcher(
-        timeout=float(session.get_config_variable("metadata_service_timeout")),
-        num_attempts=int(session.get_config_variable("metadata_service_num_attempts")),
-    )
-    region: str | None = fetcher.retrieve_region()
+    botocore's own provider reads AWS_EC2_METADATA_SERVICE_ENDPOINT, its _MODE, the IPv6 flag,
+    AWS_EC2_METADATA_DISABLED and the timeouts from the session (environment or config file).
+    """
+    from botocore.utils import IMDSRegionProvider  # noqa: PLC0415 - rare path
+
+    region: str | None = IMDSRegionProvider(session).provide()
     return region
 
 
@@ -155,4 +239,4 @@ def _retry_mode() -> str:
 
 def _max_attempts() -> int:
     raw = os.environ.get("AWS_MAX_ATTEMPTS", "").strip()
-    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_ATTEMPTS
+    return int(raw) if raw.isascii() and raw.isdigit() and int(raw) > 0 else DEFAULT_ATTEMPTS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from botocore import exceptions as boto
 
+from injector import log
 from injector.errors import (
     AccessDeniedError,
     BadDataError,
@@ -83,7 +84,17 @@ NO_CREDENTIALS = (
 _MESSAGE_MAX = 160
 
 
-def translate(exc: Exception, reference: str) -> InjectorError:
+CONFIGURATION = (
+    boto.NoRegionError,
+    boto.ProfileNotFound,
+    boto.InvalidIMDSEndpointModeError,
+    boto.InvalidIMDSEndpointError,
+    boto.InvalidRegionError,
+)
+TLS_UNTRUSTED = "TLS certificate not trusted; AWS_CA_BUNDLE names a bundle"
+
+
+def translate(exc: Exception, reference: str | None = None) -> InjectorError:
     """Map *exc* to the InjectorError that carries the documented exit code."""
     if isinstance(exc, InjectorError):
         return exc
@@ -91,18 +102,22 @@ def translate(exc: Exception, reference: str) -> InjectorError:
         return _client_error(exc, reference)
     if isinstance(exc, NO_CREDENTIALS):
         return AccessDeniedError(f"no AWS credentials ({type(exc).__name__})", reference=reference)
-    if isinstance(exc, boto.NoRegionError):
-        return ConfigError("no AWS region: set AWS_REGION", reference=reference)
     if isinstance(exc, boto.ParamValidationError):
         return ConfigError("the store rejected the reference's form", reference=reference)
+    if isinstance(exc, CONFIGURATION):
+        from injector.backends.aws import configuration_error  # noqa: PLC0415 - no cycle at import
+
+        return configuration_error(exc, reference)
     return UnavailableError(_transport(exc), reference=reference)
 
 
-def _client_error(exc: boto.ClientError, reference: str) -> InjectorError:
+def _client_error(exc: boto.ClientError, reference: str | None) -> InjectorError:
     error = exc.response.get("Error", {})
     code = str(error.get("Code", "Unknown"))
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    detail = f"{code}: {str(error.get('Message', ''))[:_MESSAGE_MAX]}".rstrip(": ")
+    # Redact first, then cut: a value cut at the boundary would no longer match the redaction.
+    message = log.redact(str(error.get("Message", "")))[:_MESSAGE_MAX]
+    detail = f"{code}: {message}".rstrip(": ")
     if code in NOT_FOUND:
         return SecretNotFoundError(f"not found ({detail})", reference=reference)
     if code in DENIED or status == 403:  # noqa: PLR2004 - HTTP Forbidden
@@ -122,4 +137,8 @@ def _transport(exc: Exception) -> str:
         return f"cannot connect to the store ({name})"
     if isinstance(exc, boto.ReadTimeoutError):
         return f"the store did not answer in time ({name})"
+    if isinstance(exc, boto.SSLError):
+        if "CERTIFICATE_VERIFY_FAILED" in str(exc) or "certificate verify failed" in str(exc):
+            return TLS_UNTRUSTED
+        return f"TLS failure ({name})"
     return f"transport failure ({name})"

@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from injector.backends.aws import call
-from injector.backends.errors import translate
+from injector.backends import guarded
+from injector.backends.aws import BadAnswerError, call, text, too_large
 from injector.errors import BadDataError, InjectorError, SecretNotFoundError
 
 if TYPE_CHECKING:
@@ -42,18 +42,16 @@ def batches(sources: Sequence[Source], clients: Clients) -> list[Batch]:
 
 
 def _batch(source: Source, clients: Clients) -> Batch:
-    def run() -> Outcome:
-        try:
-            return {source: encode(source, walk(source, clients))}
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a reported outcome
-            return {source: translate(exc, label(source))}
+    def fetch() -> Outcome:
+        data = encode(source, walk(source, clients))
+        return {source: too_large(clients.max_bytes) if len(data) > clients.max_bytes else data}
 
-    return run
+    return guarded([source], label, fetch)
 
 
 def walk(source: Source, clients: Clients) -> dict[str, str]:
     """Return ``{full parameter name: value}`` for every parameter below the path."""
-    client = clients.get("ssm", source.region, reference=label(source))
+    client = clients.get("ssm", source.region)
     params: dict[str, Any] = {
         "Path": source.name,
         "Recursive": source.option("recursive") == "true",
@@ -64,10 +62,8 @@ def walk(source: Source, clients: Clients) -> dict[str, str]:
     seen_tokens: set[str] = set()
     for _ in range(MAX_PAGES):
         clients.deadline.check(label(source))
-        page = call(clients.deadline, client.get_parameters_by_path, **params)
-        for parameter in page.get("Parameters", []):
-            found[str(parameter["Name"])] = str(parameter.get("Value", ""))
-        token = page.get("NextToken")
+        page, token = call(clients.deadline, client.get_parameters_by_path, params, _page)
+        found.update(page)
         if not token:
             return found
         if token in seen_tokens:
@@ -75,6 +71,19 @@ def walk(source: Source, clients: Clients) -> dict[str, str]:
         seen_tokens.add(token)
         params["NextToken"] = token
     raise BadDataError(f"more than {MAX_PAGES} pages below the path", reference=label(source))
+
+
+def _page(response: dict[str, Any]) -> tuple[dict[str, str], str | None]:
+    """Return one page's ``{name: value}`` and its NextToken; raise BadAnswerError if it lies."""
+    parameters = response.get("Parameters")
+    if not isinstance(parameters, list) or not all(isinstance(p, dict) for p in parameters):
+        raise BadAnswerError("GetParametersByPath answered without its Parameters list")
+    found = {
+        text(p.get("Name"), "a parameter's Name"): text(p.get("Value"), "a parameter's Value")
+        for p in parameters
+    }
+    token = response.get("NextToken")
+    return found, token if isinstance(token, str) and token else None
 
 
 def relative(path: str, name: str) -> str:

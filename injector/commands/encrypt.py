@@ -65,24 +65,15 @@ def reference(blob: bytes, encryption_context: Mapping[str, str], region: str | 
 
 
 def _encrypt(config: Config, key: str, value: bytes, encryption_context: dict[str, str]) -> bytes:
-    from injector.backends.aws import Clients  # noqa: PLC0415 - imports botocore
-    from injector.backends.errors import translate  # noqa: PLC0415
+    from injector.backends import kms  # noqa: PLC0415 - imports botocore
+    from injector.backends.aws import Clients  # noqa: PLC0415
 
-    clients = Clients(Deadline(config.timeout), 1)
-    params: dict[str, object] = {"KeyId": key, "Plaintext": value}
-    if encryption_context:
-        params["EncryptionContext"] = encryption_context
-    try:
-        client = clients.get("kms", key_region(key), reference=f"kms key {key}")
-        blob: bytes = client.encrypt(**params)["CiphertextBlob"]
-    except Exception as exc:  # noqa: BLE001 - reported with its exit code, without the value
-        raise translate(exc, f"kms key {key}") from None
-    return blob
+    clients = Clients(Deadline(config.timeout), 1, max_bytes=config.max_secret_bytes)
+    return kms.encrypt(key, value, encryption_context, clients)
 
 
 def key_region(key: str) -> str | None:
     """Return the region a key ARN names, else None (the default region)."""
-    parts = key.split(":")
-    if key.startswith("arn:") and len(parts) > 3 and parts[3]:  # noqa: PLR2004 - ARN fields
-        return parts[3]
-    return None
+    from injector.backends.kms import key_region as region  # noqa: PLC0415 - imports botocore
+
+    return region(key)

@@ -16,7 +16,7 @@ from injector.deadline import Deadline
 from injector.errors import BadDataError, UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
 
     from injector.config import Config
     from injector.references import Reference
@@ -29,18 +29,20 @@ def main(config: Config, flags: Mapping[str, str | None], args: Sequence[str]) -
     reference = _target(args, flags)
     value = read_value(flags.get("--from-file"), config)
     log.register_secret(value)
-    from injector.backends.aws import Clients  # noqa: PLC0415 - imports botocore
-    from injector.backends.errors import translate  # noqa: PLC0415
-
-    clients = Clients(Deadline(config.timeout), 1)
-    label = str(reference)
-    try:
-        client = clients.get(reference.source.service, reference.source.region, reference=label)
-        _STORES[reference.source.service](client, reference, value, flags.get("--kms-key-id"))
-    except Exception as exc:  # noqa: BLE001 - reported with its exit code, without the value
-        raise translate(exc, label) from None
-    log.info("stored", reference=label, store=reference.source.service, bytes=len(value))
+    store(config, reference, value, flags.get("--kms-key-id"))
+    log.info("stored", reference=str(reference), store=reference.source.service, bytes=len(value))
     return 0
+
+
+def store(config: Config, reference: Reference, value: bytes, kms_key: str | None) -> None:
+    """Hand *value* to the reference's backend, which writes it through the shared call path."""
+    from injector import backends  # noqa: PLC0415 - the backends import botocore
+    from injector.backends.aws import Clients  # noqa: PLC0415
+
+    source = reference.source
+    clients = Clients(Deadline(config.timeout), 1, max_bytes=config.max_secret_bytes)
+    stored: Any = value if source.service != "ssm" else _text(value, reference)
+    backends.load(source.service).store(source, stored, clients, kms_key)  # type: ignore[attr-defined]
 
 
 def _target(args: Sequence[str], flags: Mapping[str, str | None]) -> Reference:
@@ -77,55 +79,9 @@ def read_value(path: str | None, config: Config, deadline: Deadline | None = Non
     return value
 
 
-def _s3(client: Any, reference: Reference, value: bytes, key: str | None) -> None:  # noqa: ANN401
-    bucket, _, name = reference.source.name.partition("/")
-    params: dict[str, Any] = {"Bucket": bucket, "Key": name, "Body": value}
-    if key:
-        params |= {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": key}
-    client.put_object(**params)
-
-
-def _ssm(client: Any, reference: Reference, value: bytes, key: str | None) -> None:  # noqa: ANN401
-    params: dict[str, Any] = {
-        "Name": reference.source.name,
-        "Value": _text(value, reference),
-        "Type": "SecureString",
-        "Overwrite": True,
-    }
-    if key:
-        params["KeyId"] = key
-    client.put_parameter(**params)
-
-
-def _secretsmanager(
-    client: Any,  # noqa: ANN401 - botocore client
-    reference: Reference,
-    value: bytes,
-    key: str | None,
-) -> None:
-    payload: dict[str, str | bytes]
-    try:
-        payload = {"SecretString": value.decode("utf-8")}
-    except UnicodeDecodeError:
-        payload = {"SecretBinary": value}
-    name = reference.source.name
-    try:
-        client.put_secret_value(SecretId=name, **payload)
-    except client.exceptions.ResourceNotFoundException:
-        extra = {"KmsKeyId": key} if key else {}
-        client.create_secret(Name=name, **payload, **extra)
-
-
 def _text(value: bytes, reference: Reference) -> str:
     try:
         return value.decode("utf-8")
     except UnicodeDecodeError:
         msg = "an SSM parameter holds text: the value is not UTF-8 (use S3 or Secrets Manager)"
         raise BadDataError(msg, reference=str(reference)) from None
-
-
-_STORES: dict[str, Callable[[Any, Reference, bytes, str | None], None]] = {
-    "s3": _s3,
-    "ssm": _ssm,
-    "secretsmanager": _secretsmanager,
-}

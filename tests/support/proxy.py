@@ -7,8 +7,11 @@ protocol's ``Action``, or S3's method + path).
 
 Fault rules are evaluated in the order they were added. Every matching rule that fires (its
 ``times`` not used up, its ``probability`` roll won) sleeps its ``delay``; the first firing rule
-with an action (error, drop, reset, truncate) decides the answer, otherwise the request is
-forwarded. ``deny_sse_kms`` rules look at moto's answer instead: a GetObject whose response
+with an action (error, drop, reset, truncate, reply) decides the answer, otherwise the request
+is forwarded. ``reply`` serves a body of the test's choosing (status ``reply_status``, type
+``reply_type``): the answers a real store should never give. ``close_delimited`` sends a reply or
+a truncated answer without Content-Length, ended by closing the connection.
+``deny_sse_kms`` rules look at moto's answer instead: a GetObject whose response
 says ``x-amz-server-side-encryption: aws:kms`` becomes S3's AccessDenied for the KMS key.
 """
 
@@ -97,6 +100,7 @@ class Call:
     path: str
     fault: str | None = None
     access_key: str = ""  # the SigV4 access key id that signed the request
+    body: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -234,6 +238,10 @@ class RuleSpec(TypedDict, total=False):
     reset: bool
     truncate: int
     deny_sse_kms: bool
+    reply: bytes
+    reply_status: int
+    reply_type: str
+    close_delimited: bool
 
 
 @dataclass
@@ -254,21 +262,27 @@ class Rule:
     reset: bool = False
     truncate: int | None = None
     deny_sse_kms: bool = False
+    reply: bytes | None = None
+    reply_status: int = 200
+    reply_type: str = "application/x-amz-json-1.1"
+    close_delimited: bool = False
     hits: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         """Reject rules with two actions."""
         chosen = [self.error is not None or self.status is not None, self.drop, self.reset,
-                  self.truncate is not None, self.deny_sse_kms]
+                  self.truncate is not None, self.deny_sse_kms, self.reply is not None]
         if sum(chosen) > 1:
             raise ValueError("a rule takes at most one of error/status, drop, reset, truncate, "
-                             "deny_sse_kms")
+                             "deny_sse_kms, reply")
 
     @property
     def action(self) -> str | None:
-        """Return ``error``, ``drop``, ``reset``, ``truncate``, ``deny_sse_kms`` or None."""
+        """Return the action: error, drop, reset, truncate, deny_sse_kms, reply (or None)."""
         if self.error is not None or self.status is not None:
             return "error"
+        if self.reply is not None:
+            return "reply"
         for name in ("drop", "reset", "deny_sse_kms"):
             if getattr(self, name):
                 return name
@@ -423,7 +437,8 @@ class Proxy:
                     chosen = rule
                     break
             self._calls.append(Call(req.service, req.operation, req.method, req.path,
-                                    chosen.action if chosen else None, req.access_key))
+                                    chosen.action if chosen else None, req.access_key,
+                                    req.body))
         return delay, chosen
 
     def deny_rule(self, req: Request, headers: Message) -> Rule | None:
@@ -561,6 +576,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._reset()
         elif rule is not None and action == "error":
             self._send(*error_response(req, rule), head=req.method == "HEAD")
+        elif rule is not None and rule.reply is not None:
+            headers = [("Content-Type", rule.reply_type), ("x-amzn-RequestId", str(uuid.uuid4()))]
+            if rule.close_delimited:
+                self._send_delimited(rule.reply_status, headers, rule.reply)
+            else:
+                self._send(rule.reply_status, headers, rule.reply)
         else:
             self._forward(req, rule)
 
@@ -583,6 +604,9 @@ class _Handler(BaseHTTPRequestHandler):
         deny = self.server.proxy.deny_rule(req, headers)
         if deny is not None:
             self._send(*kms_denied(headers), head=req.method == "HEAD")
+        elif rule is not None and rule.truncate is not None and rule.close_delimited:
+            kept = [(k, v) for k, v in headers.items() if k.lower() != "content-length"]
+            self._send_delimited(status, kept, body[:rule.truncate])
         elif rule is not None and rule.truncate is not None:
             self._send_truncated(status, headers, body, rule.truncate)
         else:
@@ -629,5 +653,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body[:keep])
+        self.wfile.flush()
+        self.close_connection = True
+
+    def _send_delimited(self, status: int, headers: Any, body: bytes) -> None:
+        """Send *body* without Content-Length (HTTP/1.0 style), ended by closing the connection."""
+        self.send_response_only(status)
+        for name, value in headers:
+            if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
+                self.send_header(name, value)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
         self.wfile.flush()
         self.close_connection = True

@@ -24,6 +24,7 @@ class FakeClients:
         """Hand out *client* for every service and region."""
         self.client = client
         self.deadline = Deadline(30)
+        self.max_bytes = 16 * 1024 * 1024
 
     def get(self, *_args, **_kwargs):
         """Return the stubbed client."""

@@ -8,7 +8,7 @@ from botocore.stub import Stubber
 
 from injector.backends import secretsmanager as sm
 from injector.deadline import Deadline
-from injector.errors import AccessDeniedError, SecretNotFoundError
+from injector.errors import AccessDeniedError, BadDataError, SecretNotFoundError
 from injector.references import Source, parse
 
 pytestmark = pytest.mark.unit
@@ -22,6 +22,7 @@ class FakeClients:
         """Hand out *client* for every service and region."""
         self.client = client
         self.deadline = Deadline(30)
+        self.max_bytes = 16 * 1024 * 1024
 
     def get(self, *_args, **_kwargs):
         """Return the stubbed client."""
@@ -65,7 +66,7 @@ def test_denied_batch_falls_back_to_get_secret_value() -> None:
     """When BatchGetSecretValue is denied, each secret is read with GetSecretValue."""
     client, stub = _stubbed()
     stub.add_client_error("batch_get_secret_value", "AccessDeniedException")
-    stub.add_response("get_secret_value", {"SecretString": "one"}, {"SecretId": "a"})
+    stub.add_response("get_secret_value", {"Name": "a", "SecretString": "one"}, {"SecretId": "a"})
     stub.add_client_error("get_secret_value", "ResourceNotFoundException")
     a, b = Source("secretsmanager", "a"), Source("secretsmanager", "b")
     with stub:
@@ -79,7 +80,7 @@ def test_secret_left_out_of_the_batch_is_fetched_alone() -> None:
     """A secret the batch answer neither returns nor lists in Errors is read on its own."""
     client, stub = _stubbed()
     stub.add_response("batch_get_secret_value", {"SecretValues": [], "Errors": []})
-    stub.add_response("get_secret_value", {"SecretString": "late"}, {"SecretId": "a"})
+    stub.add_response("get_secret_value", {"Name": "a", "SecretString": "late"}, {"SecretId": "a"})
     a = Source("secretsmanager", "a")
     with stub:
         assert _run([a], client) == {a: b"late"}
@@ -88,7 +89,7 @@ def test_secret_left_out_of_the_batch_is_fetched_alone() -> None:
 def test_pinned_versions_use_get_secret_value() -> None:
     """version_stage and version_id pins go to GetSecretValue, never to the batch."""
     client, stub = _stubbed()
-    stub.add_response("get_secret_value", {"SecretString": "prev"},
+    stub.add_response("get_secret_value", {"Name": "a", "SecretString": "prev"},
                       {"SecretId": "a", "VersionStage": "AWSPREVIOUS"})
     source = parse("ref+awssecrets://a?version_stage=AWSPREVIOUS").source
     with stub:
@@ -105,7 +106,7 @@ def test_other_batch_failures_do_not_fall_back() -> None:
     """A denied (403) batch falls back; a server error is reported without further calls."""
     client, stub = _stubbed()
     stub.add_client_error("batch_get_secret_value", "AccessDenied", http_status_code=403)
-    stub.add_response("get_secret_value", {"SecretString": "x"})
+    stub.add_response("get_secret_value", {"Name": "a", "SecretString": "x"})
     a = Source("secretsmanager", "a")
     with stub:
         assert _run([a], client) == {a: b"x"}
@@ -115,3 +116,27 @@ def test_other_batch_failures_do_not_fall_back() -> None:
         outcome = _run([a], client)
     assert not isinstance(outcome[a], bytes | AccessDeniedError)
     assert outcome[a].exit_code == 69
+
+
+def test_secret_over_the_cap_is_bad_data_naming_the_reference() -> None:
+    """A secret longer than max_bytes is 65 for that reference."""
+    client, stub = _stubbed()
+    stub.add_response("batch_get_secret_value", {
+        "SecretValues": [{"Name": "a", "ARN": ARN[:-6] + "a-AbCdEf", "SecretString": "12345"}]})
+    clients = FakeClients(client)
+    clients.max_bytes = 4
+    a = Source("secretsmanager", "a")
+    with stub:
+        (batch,) = sm.batches([a], clients)
+        outcome = batch()
+    assert isinstance(outcome[a], BadDataError)
+    assert outcome[a].reference == "ref+awssecrets://a"
+
+
+def test_foreign_arn_is_not_answered_by_a_same_named_secret() -> None:
+    """An ARN SecretId only matches an answer with that ARN, never one with the same Name."""
+    foreign = "arn:aws:secretsmanager:us-east-1:999999999999:secret:app/db"
+    own = {"Name": foreign, "ARN": ARN + "-XyZ123", "SecretString": "own"}
+    assert sm._is(foreign, own) is False
+    assert sm._is(foreign, {"ARN": foreign + "-AbCdEf"}) is True
+    assert sm._is("app/db", {"Name": "app/db", "ARN": ARN + "-XyZ123"}) is True

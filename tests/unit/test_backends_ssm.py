@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import botocore.session
 import pytest
 from botocore.stub import Stubber
 
 from injector.backends import ssm
 from injector.deadline import Deadline
-from injector.errors import ConfigError, SecretNotFoundError, UnavailableError
+from injector.errors import BadDataError, ConfigError, SecretNotFoundError, UnavailableError
 from injector.references import Source, parse
 
 pytestmark = pytest.mark.unit
@@ -21,6 +23,7 @@ class FakeClients:
         """Hand out *client* for every service and region."""
         self.client = client
         self.deadline = Deadline(30)
+        self.max_bytes = 16 * 1024 * 1024
         self.regions: list[str | None] = []
 
     def get(self, _service, region, **_kwargs):
@@ -46,7 +49,8 @@ def test_selectors_for_version_and_label() -> None:
     """A version or label pin becomes NAME:PIN; both at once is a config error."""
     assert ssm.selector(parse("ref+awsssm://a/b?version=3").source) == "/a/b:3"
     assert ssm.selector(parse("ref+awsssm://a/b?label=prod").source) == "/a/b:prod"
-    assert ssm.selector(parse("arn:aws:ssm:eu-west-1:1:parameter/x/y").source) == "/x/y"
+    arn = "arn:aws:ssm:eu-west-1:1:parameter/x/y"
+    assert ssm.selector(parse(arn).source) == arn
     with pytest.raises(ConfigError):
         ssm.selector(parse("ref+awsssm://a?version=1&label=x").source)
     with pytest.raises(ConfigError):
@@ -124,13 +128,72 @@ def test_bad_pin_is_reported_without_a_call() -> None:
     assert isinstance(outcome[bad], ConfigError)
 
 
-def test_arn_single_level_name_retried_with_slash() -> None:
-    """An ARN's parameter/x is tried as 'x', then as '/x' when 'x' does not exist."""
+def test_arn_is_sent_whole_and_matched_by_arn() -> None:
+    """An ARN is the Name sent; only a parameter carrying that ARN answers it."""
+    arn = "arn:aws:ssm:us-east-1:999999999999:parameter/x"
     client, stub = _stubbed()
-    stub.add_response("get_parameters", {"Parameters": [], "InvalidParameters": ["x"]},
-                      {"Names": ["x"], "WithDecryption": True})
-    stub.add_response("get_parameters", {"Parameters": [{"Name": "/x", "Value": "slashed"}]},
-                      {"Names": ["/x"], "WithDecryption": True})
-    source = parse("arn:aws:ssm:us-east-1:1:parameter/x").source
+    theirs = {"Name": arn, "ARN": arn, "Value": "shared"}
+    stub.add_response("get_parameters", {"Parameters": [theirs]},
+                      {"Names": [arn], "WithDecryption": True})
+    source = parse(arn).source
     with stub:
-        assert _run([source], FakeClients(client)) == {source: b"slashed"}
+        assert _run([source], FakeClients(client)) == {source: b"shared"}
+
+
+def test_own_parameter_never_answers_another_accounts_arn() -> None:
+    """The caller's /x (its own ARN) in the answer to another account's ARN is a bad answer."""
+    arn = "arn:aws:ssm:us-east-1:999999999999:parameter/x"
+    own = {"Name": "/x", "ARN": "arn:aws:ssm:us-east-1:123456789012:parameter/x", "Value": "own"}
+    client, stub = _stubbed()
+    for _ in range(4):
+        stub.add_response("get_parameters", {"Parameters": [own]})
+    source = parse(arn).source
+    clients = FakeClients(client)
+    with stub, mock.patch("injector.backends.aws._backoff", return_value=0.0):
+        outcome = _run([source], clients)
+    assert isinstance(outcome[source], UnavailableError)
+    assert outcome[source].reference == arn
+
+
+@pytest.mark.parametrize("response", [
+    {}, {"Parameters": [{"Name": "/x"}]},
+    {"Parameters": [{"Name": "/x", "Value": ""}]}, {"Parameters": []},
+    {"Parameters": [{"Name": "/x", "Value": "\ud800"}]},
+], ids=["no-list", "no-value", "empty-value", "left-out", "lone-surrogate"])
+def test_bad_answers_are_asked_again_then_unavailable(response) -> None:
+    """An answer that breaks GetParameters' promise is retried, then 69, never not found."""
+    client, stub = _stubbed()
+    for _ in range(4):
+        stub.add_response("get_parameters", response)
+    source = Source("ssm", "/x")
+    with stub, mock.patch("injector.backends.aws._backoff", return_value=0.0):
+        outcome = _run([source], FakeClients(client))
+    assert type(outcome[source]) is UnavailableError
+    assert "not what the API promises" in outcome[source].message
+    stub.assert_no_pending_responses()
+
+
+def test_plain_name_and_selector_in_one_run_get_their_own_values() -> None:
+    """/x and /x:1 go in separate calls and each maps back to its own answer."""
+    client, stub = _stubbed()
+    stub.add_response("get_parameters", {"Parameters": [{"Name": "/x", "Value": "now",
+                                                         "Version": 2}]})
+    stub.add_response("get_parameters", {"Parameters": [{"Name": "/x", "Value": "old",
+                                                         "Selector": ":1", "Version": 1}]})
+    now, old = Source("ssm", "/x"), parse("ref+awsssm://x:1").source
+    with stub:
+        assert _run([now, old], FakeClients(client)) == {now: b"now", old: b"old"}
+
+
+def test_value_over_the_cap_is_bad_data_naming_the_reference() -> None:
+    """A parameter value longer than max_bytes is 65 for that reference, without a retry."""
+    client, stub = _stubbed()
+    stub.add_response("get_parameters", {"Parameters": [{"Name": "/x", "Value": "12345"}]})
+    clients = FakeClients(client)
+    clients.max_bytes = 4
+    source = Source("ssm", "/x")
+    with stub:
+        outcome = _run([source], clients)
+    assert isinstance(outcome[source], BadDataError)
+    assert outcome[source].reference == "ref+awsssm://x"
+    assert "INJECTOR_MAX_SECRET_BYTES" in outcome[source].message

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 def _fake_resolve(monkeypatch: pytest.MonkeyPatch, by_text: dict[str, object]) -> None:
     """Answer every reference from *by_text* (bytes, an InjectorError, or None)."""
 
-    def resolve_each(refs: list[Reference], _deadline: Deadline, _workers: int) -> dict:
+    def resolve_each(
+        refs: list[Reference], _deadline: Deadline, _workers: int, **_: object
+    ) -> dict:
         answers = {}
         for ref in refs:
             value = by_text[ref.text]

@@ -38,7 +38,7 @@ def test_reference_parser_never_crashes(prefix: str, rest: str) -> None:
     except ConfigError as err:
         _one_line(err)
     else:
-        assert ref.source.service in {"s3", "ssm", "secretsmanager", "kms"}
+        assert ref.source.service in {"s3", "ssm", "ssmpath", "secretsmanager", "kms"}
 
 
 @FAST

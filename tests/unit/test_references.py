@@ -55,15 +55,18 @@ def test_kms_ciphertext_keeps_slashes_and_plus() -> None:
     assert ref.source.option("context") == '{"a":"b"}'
 
 
-def test_ssm_arn() -> None:
-    """An SSM parameter ARN becomes the parameter name and its region."""
-    ref = parse("arn:aws:ssm:eu-west-1:123456789012:parameter/prod/db")
-    assert ref.source == Source("ssm", "/prod/db", "eu-west-1")
+def test_ssm_arn_is_kept_whole() -> None:
+    """An SSM parameter ARN stays the whole ARN (it may be another account's) with its region."""
+    arn = "arn:aws:ssm:eu-west-1:999999999999:parameter/prod/db"
+    assert parse(arn).source == Source("ssm", arn, "eu-west-1")
+    assert parse("arn:aws:ssm:us-east-1:1:parameter/plain").source.name.endswith("/plain")
 
 
-def test_ssm_arn_flat_name() -> None:
-    """A non-hierarchical parameter ARN keeps the name without a slash."""
-    assert parse("arn:aws:ssm:us-east-1:1:parameter/plain").source.name == "plain"
+@pytest.mark.parametrize("text", ["ref+s3://b/%ff", "ref+awsssm://a%c3", "ref+awssecrets://%80x"])
+def test_names_not_utf8_after_percent_decoding_are_refused(text) -> None:
+    """%ff is refused (78), never turned into U+FFFD, which would fetch another object."""
+    with pytest.raises(ConfigError, match="not valid UTF-8"):
+        parse(text)
 
 
 def test_secret_arn_with_ecs_fields() -> None:
