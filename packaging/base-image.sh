@@ -22,9 +22,9 @@ die() { log "error: $*"; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "debootstrap needs root"
 HOST_ARCH=$(dpkg --print-architecture)
-if [ "$ARCH" != "$HOST_ARCH" ] && [ "${INJECTOR_EMULATED:-}" != "$ARCH" ]; then
+if [ "$ARCH" != "$HOST_ARCH" ] && [ -z "${INJECTOR_BINFMT_RUN:-}" ]; then
     # Emulated: run again inside a binfmt registration that is removed afterwards.
-    exec "$(dirname "$0")/qemu-binfmt.sh" "$ARCH" run env INJECTOR_EMULATED="$ARCH" "$0" "$@"
+    exec "$(dirname "$0")/qemu-binfmt.sh" "$ARCH" run "$0" "$@"
 fi
 command -v debootstrap >/dev/null 2>&1 || die "debootstrap not found (apt-get install debootstrap)"
 

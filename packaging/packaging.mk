@@ -14,6 +14,8 @@
 #   make lock            regenerate packaging/requirements-build.txt (hash-pinned)
 #   make binary-tests    tests/e2e marker `binary` against dist/injector (fails if missing;
 #                        INJECTOR_ALLOW_NO_BINARY=1 skips instead)
+#   make binary-tests-arm64  the `emulated` subset: dist/injector-linux-arm64 under qemu, from
+#                        the host and as PID 1 of an arm64 busybox container
 #
 # Inputs: BASE_IMAGE (default: the offline base, built on demand; BASE_IMAGE=public uses
 # the Dockerfile's digest-pinned debian:bookworm-slim), EXTRA_CA_BUNDLE (a PEM file pip in
@@ -58,7 +60,7 @@ PUBLIC_BASE_IMAGE = $(shell sed -n 's/^ARG BASE_IMAGE=//p' packaging/Dockerfile)
 PKG_BASE = $(if $(filter public,$(BASE_IMAGE)),$(PUBLIC_BASE_IMAGE),$(BASE_IMAGE))
 
 .PHONY: staticx-venv binary binary-local base-image build-image repro-check repro-check-local dist \
-	dist-installer install-host lock binary-tests binary-arm64 repro-check-arm64 dist-binaries
+	dist-installer install-host lock binary-tests binary-arm64 repro-check-arm64 binary-tests-arm64
 
 base-image:
 	ARCH=$(BINARY_ARCH) DEBIAN_MIRROR=$(DEBIAN_MIRROR) packaging/base-image.sh $(OFFLINE_BASE_IMAGE)
@@ -200,4 +202,9 @@ lock:
 	packaging/lock.sh
 
 binary-tests: staticx-venv
-	$(PYTEST) tests/e2e -m binary -q -n 2
+	$(PYTEST) tests/e2e -m "binary and not emulated" -q -n 2
+
+# The arm64 subset under emulation: the `arm64` tests of the binary tier against
+# dist/injector-linux-arm64 and the busybox-arm64 container smoke test (tests/e2e/test_arm64.py).
+binary-tests-arm64: $(STAMP)
+	packaging/qemu-binfmt.sh arm64 run $(PYTEST) tests/e2e -m emulated -q -n 2

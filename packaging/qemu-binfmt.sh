@@ -5,6 +5,7 @@
 #   packaging/qemu-binfmt.sh ARCH status          0 if ARCH binaries run here (natively or emulated)
 #   packaging/qemu-binfmt.sh ARCH run CMD [ARG..] register if needed, run CMD, then remove
 #                                                  whatever this call added; CMD's exit code
+#                                                  (CMD sees INJECTOR_BINFMT_RUN=<cpu>)
 #
 # ARCH is a Debian architecture name (arm64, amd64, ...). The entry comes from
 # /usr/lib/binfmt.d/qemu-<cpu>.conf (package qemu-user-static); Debian's flags there are
@@ -100,6 +101,7 @@ case $ACTION in
         if native; then exec "$@"; fi
         mkdir -p "$STATE"
         locked "$0" "$ARCH" _enter
+        export INJECTOR_BINFMT_RUN="$CPU"  # scripts below know they are inside a run
         trap 'locked "$0" "$ARCH" _leave' EXIT
         trap 'exit 130' INT TERM HUP
         "$@"
