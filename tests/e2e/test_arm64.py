@@ -45,7 +45,7 @@ def _build_image() -> None:
 
 @pytest.fixture(scope="module")
 def arm64_docker_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A private copy of the arm64 binary (immune to a rebuild of dist/ mid-run)."""
+    """Return a private copy of the arm64 binary (immune to a rebuild of dist/ mid-run)."""
     copy = tmp_path_factory.mktemp("arm64") / "injector"
     shutil.copy2(arm64_binary(), copy)
     return copy
@@ -73,9 +73,7 @@ def test_the_container_is_arm64(arm64: Docker) -> None:
 def test_a_secret_arrives(arm64: Docker, moto: Moto, secrets: Secrets) -> None:
     """An S3 secret from moto on 127.0.0.1 reaches the target; nothing of it in the log."""
     env = container_aws_env(moto, SECRET=f"ref+s3://{BUCKET}/app/secret")
-    done = arm64.run(
-        IMAGE, ["sh", "-c", 'printf %s "$SECRET"'], env=env, options=HOST, timeout=180
-    )
+    done = arm64.run(IMAGE, ["sh", "-c", 'printf %s "$SECRET"'], env=env, options=HOST, timeout=180)
     assert done.returncode == 0, done.stderr
     assert done.stdout == secrets.s3_value
     assert secrets.s3_value not in done.stderr
@@ -106,7 +104,9 @@ def test_docker_stop_delivers_term(arm64: Docker) -> None:
     ],
     ids=["target-42", "target-sigterm-143", "usage-64", "config-78", "126", "127"],
 )
-def test_exit_codes_propagate(arm64: Docker, argv: list[str], env: dict[str, str], code: int) -> None:
+def test_exit_codes_propagate(
+    arm64: Docker, argv: list[str], env: dict[str, str], code: int
+) -> None:
     """The container exits with the target's code, 128+n for a signal, or injector's own."""
     done = arm64.run(IMAGE, argv, env=env, timeout=180)
     assert done.returncode == code, done.stderr
