@@ -167,8 +167,8 @@ dist-installer:
 		-e "s|@BASE_URL@|$(DIST_BASE_URL)|" packaging/install.sh >dist/install.sh.tmp.$$$$ && \
 	chmod 0755 dist/install.sh.tmp.$$$$ && mv -f dist/install.sh.tmp.$$$$ dist/install.sh
 
-# The remote's `uname -m` picks dist/injector-linux-ARCH (dist/injector when ARCH is this
-# machine's and only that exists).
+# The remote's `uname -m` picks the binary: dist/injector when it is this machine's
+# architecture, else dist/injector-linux-ARCH (make dist).
 install-host:
 	@test -f dist/injector || { echo "dist/injector is missing: make binary first" >&2; exit 1; }
 	@set -eu; dest='$(INSTALL_HOST_PATH)'; \
@@ -176,8 +176,7 @@ install-host:
 		machine=$$(docker-machine ssh $(MACHINE) uname -m </dev/null | tr -d '\r'); \
 		case $$machine in x86_64|amd64) arch=amd64 ;; aarch64|arm64) arch=arm64 ;; \
 			*) echo "install-host: $(MACHINE) is $$machine: no binary for it" >&2; exit 1 ;; esac; \
-		src=dist/injector-linux-$$arch; \
-		if [ ! -f $$src ] && [ $$arch = $(HOST_ARCH) ]; then src=dist/injector; fi; \
+		src=dist/injector-linux-$$arch; [ $$arch != $(HOST_ARCH) ] || src=dist/injector; \
 		test -f $$src || { echo "$$src is missing ($(MACHINE) is $$machine): make dist" >&2; exit 1; }; \
 		sha=$$(sha256sum $$src | cut -d' ' -f1); \
 		echo "install-host: $$src -> $(MACHINE):$$dest ($$machine, sha256 $$sha)"; \
