@@ -25,7 +25,15 @@ def test_version_names_the_build(binary: Path) -> None:
         assert "form: static binary" in out
         for key in ("commit:", "source_date_epoch:", "pyinstaller:", "staticx:", "botocore:"):
             assert key in out, out
+        assert f"machine: {elf_machine_name(binary)}\n" in out, out
         assert "unknown (not a release build)" not in out
+
+
+def elf_machine_name(binary: Path) -> str:
+    """Return what `uname -m` says on the binary's own architecture."""
+    from conftest import EM_AARCH64, elf_machine
+
+    return "aarch64" if elf_machine(binary) == EM_AARCH64 else os.uname().machine
 
 
 def test_version_commit_is_this_checkout(binary: Path) -> None:
