@@ -8,13 +8,15 @@
 #                                                  the first apt source serving SUITE (default
 #                                                  bookworm) for ARCH (default: any)
 #
-# pip: $PIP_INDEX_URL / $PIP_EXTRA_INDEX_URL, else `pip config get global.index-url`
+# pip: $PIP_INDEX_URL / $PIP_EXTRA_INDEX_URL, else `pip config list`'s index-url
 # (/etc/pip.conf, ~/.config/pip/pip.conf, $PIP_CONFIG_FILE; PIP selects the pip, default
 # .venv/bin/pip, else pip3). `file:` URLs are left out: they name directories of this machine
 # that a build container cannot see. Printing nothing means "pip's own default index".
 # apt: deb822 stanzas in /etc/apt/sources.list.d/*.sources (not `Enabled: no`), then
-# one-line `deb` entries in /etc/apt/sources.list and /etc/apt/sources.list.d/*.list.
+# one-line `deb` entries in /etc/apt/sources.list and /etc/apt/sources.list.d/*.list
+# (INJECTOR_APT_ETC replaces /etc/apt, for tests).
 set -eu
+APT_ETC=${INJECTOR_APT_ETC:-/etc/apt}
 
 pip_cmd() {
     if [ -n "${PIP:-}" ]; then echo "$PIP"
@@ -26,10 +28,10 @@ pip_cmd() {
 pip_setting() { # ENV_VALUE KEY
     value=$1
     if [ -z "$value" ] && pip=$(pip_cmd) && [ -n "$pip" ]; then
-        for scope in global install; do
-            value=$("$pip" config get "$scope.$2" 2>/dev/null || true)
-            [ -n "$value" ] && break
-        done
+        # `pip config list` prints files and variables in pip's order of precedence
+        # (the last one wins): global.KEY='...', install.KEY='...', :env:.KEY='...'.
+        value=$("$pip" config list 2>/dev/null |
+            sed -n "s/^\(global\|install\|:env:\)\.$2='\(.*\)'\$/\2/p" | tail -n 1)
     fi
     # One URL per word; drop file: URLs (local directories).
     for url in $value; do
@@ -38,7 +40,7 @@ pip_setting() { # ENV_VALUE KEY
 }
 
 debian_mirror() { # SUITE ARCH
-    for f in /etc/apt/sources.list.d/*.sources; do
+    for f in "$APT_ETC"/sources.list.d/*.sources; do
         [ -f "$f" ] || continue
         awk -v suite="$1" -v arch="$2" '
             function done_stanza() {
@@ -54,7 +56,7 @@ debian_mirror() { # SUITE ARCH
             END { done_stanza() }
         ' "$f"
     done | head -n 1
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    for f in "$APT_ETC"/sources.list "$APT_ETC"/sources.list.d/*.list; do
         [ -f "$f" ] || continue
         # deb [options] URI SUITE COMPONENTS...: skip the bracketed options.
         sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" |
