@@ -75,6 +75,9 @@ build-image:
 	fi
 	rm -rf build/docker-context && mkdir -p build/docker-context
 	cp packaging/requirements-build.txt build/docker-context/
+	BUILD_PIP_INDEX_URL="$(BUILD_PIP_INDEX_URL)" BUILD_PIP_EXTRA_INDEX_URL="$(BUILD_PIP_EXTRA_INDEX_URL)" \
+		packaging/fetch-build-deps.sh build/docker-context/wheels \
+		$(if $(filter arm64,$(BINARY_ARCH)),aarch64,x86_64)
 	cp -R packaging/staticx build/docker-context/staticx
 	rm -rf build/docker-context/staticx/tests
 	@if [ -n "$(EXTRA_CA_BUNDLE)" ]; then \
