@@ -73,23 +73,23 @@ build-image:
 		ARCH=$(BINARY_ARCH) DEBIAN_MIRROR=$(DEBIAN_MIRROR) \
 			packaging/base-image.sh $(OFFLINE_BASE_IMAGE); \
 	fi
-	rm -rf build/docker-context && mkdir -p build/docker-context
-	cp packaging/requirements-build.txt build/docker-context/
+	rm -rf build/docker-context-$(BINARY_ARCH) && mkdir -p build/docker-context-$(BINARY_ARCH)
+	cp packaging/requirements-build.txt build/docker-context-$(BINARY_ARCH)/
 	BUILD_PIP_INDEX_URL="$(BUILD_PIP_INDEX_URL)" BUILD_PIP_EXTRA_INDEX_URL="$(BUILD_PIP_EXTRA_INDEX_URL)" \
-		packaging/fetch-build-deps.sh build/docker-context/wheels \
+		packaging/fetch-build-deps.sh build/docker-context-$(BINARY_ARCH)/wheels \
 		$(if $(filter arm64,$(BINARY_ARCH)),aarch64,x86_64)
-	cp -R packaging/staticx build/docker-context/staticx
-	rm -rf build/docker-context/staticx/tests
+	cp -R packaging/staticx build/docker-context-$(BINARY_ARCH)/staticx
+	rm -rf build/docker-context-$(BINARY_ARCH)/staticx/tests
 	@if [ -n "$(EXTRA_CA_BUNDLE)" ]; then \
 		echo "packaging: extra CA bundle for pip: $(EXTRA_CA_BUNDLE)"; \
-		cp "$(EXTRA_CA_BUNDLE)" build/docker-context/build-ca.pem; \
-	else : >build/docker-context/build-ca.pem; fi
+		cp "$(EXTRA_CA_BUNDLE)" build/docker-context-$(BINARY_ARCH)/build-ca.pem; \
+	else : >build/docker-context-$(BINARY_ARCH)/build-ca.pem; fi
 	$(DOCKER) build -q -f packaging/Dockerfile -t $(BUILD_IMAGE) \
 		--build-arg BASE_IMAGE=$(PKG_BASE) \
 		--build-arg BUILD_PIP_INDEX_URL="$(BUILD_PIP_INDEX_URL)" \
 		--build-arg BUILD_PIP_EXTRA_INDEX_URL="$(BUILD_PIP_EXTRA_INDEX_URL)" \
 		--build-arg DEBIAN_MIRROR="$(DEBIAN_MIRROR)" \
-		build/docker-context
+		build/docker-context-$(BINARY_ARCH)
 
 # The build itself runs without network: everything it needs is in the image.
 binary: build-image
