@@ -12,6 +12,7 @@ help:
 	@echo "make demo     run injector against a local S3-compatible server (no AWS account)"
 	@echo "make test     the whole suite: lint, unit, integration, binary, containers"
 	@echo "make binary   build dist/injector in the build container (binary-local: on the host)"
+	@echo "make dist     dist/injector-linux-amd64 and -arm64 (emulated), .sha256 each, install.sh"
 	@echo "make bench    start-up and scaling benchmarks -> bench/results.md"
 
 $(STAMP): pyproject.toml
@@ -44,11 +45,13 @@ coverage: $(STAMP)
 	$(PY) -m coverage report
 
 # The whole suite, as CI runs it: lint, unit + integration (real servers), the binary built
-# through the build container (the release path), then the binary and container tiers.
+# through the build container (the release path), then the binary and container tiers;
+# `make dist` also builds the arm64 binary (emulated), tested last by binary-tests-arm64.
 test: lint
 	$(MAKE) --no-print-directory coverage
 	$(MAKE) dist
 	$(MAKE) binary-tests container-tests
+	$(MAKE) binary-tests-arm64
 
 clean:
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache

@@ -6,7 +6,7 @@
 #                      dist/injector, e.g. main's, for issue 15's "no slower" check)
 #   make bench-quick   the same with 3 runs each, a smoke run -> build/bench/quick/results.md
 #
-# Uses dist/injector as it is (build it first: make binary-local), a moto server and our
+# Uses dist/injector (and dist/injector-linux-arm64, emulated, when present) as it is (build it first: make binary-local), a moto server and our
 # latency proxy on 127.0.0.1, Docker for the container rows, and creates build/bench-venv
 # (the AWS CLI v1) on first use.
 
@@ -14,8 +14,11 @@ BENCH_ARGS ?=
 
 .PHONY: bench bench-quick
 
+# With dist/injector-linux-arm64 present, qemu-aarch64 is registered for the run (section 4b).
+BENCH_EMULATION = $(if $(wildcard dist/injector-linux-arm64),packaging/qemu-binfmt.sh arm64 run)
+
 bench: $(STAMP)
-	$(PY) bench/bench.py $(BENCH_ARGS)
+	$(BENCH_EMULATION) $(PY) bench/bench.py $(BENCH_ARGS)
 
 bench-quick: $(STAMP)
-	$(PY) bench/bench.py --quick $(BENCH_ARGS)
+	$(BENCH_EMULATION) $(PY) bench/bench.py --quick $(BENCH_ARGS)

@@ -534,6 +534,35 @@ def section_size(startup: list[dict[str, Any]], one: list[dict[str, Any]],
     return result
 
 
+ARM64_BINARY = ROOT / "dist" / "injector-linux-arm64"
+
+
+def section_arm64(home: Path, moto_url: str, runs: int) -> dict[str, Any]:
+    """4b. The arm64 binary under qemu-user-static (emulated: no claim about real hardware)."""
+    log("4b. arm64, emulated")
+    if not ARM64_BINARY.exists():
+        return {"note": "skipped: dist/injector-linux-arm64 missing (make dist)"}
+    try:
+        ver = subprocess.run([str(ARM64_BINARY), "--version"], capture_output=True, text=True,
+                             check=False, timeout=300)
+    except OSError as exc:
+        return {"note": f"skipped: the arm64 binary does not run here ({exc.strerror}; "
+                        "`make bench` registers qemu-aarch64 when it is root)"}
+    result: dict[str, Any] = {"binary_bytes": ARM64_BINARY.stat().st_size,
+                              "version": (ver.stdout.strip().splitlines() or ["?"])[0]}
+    rows = []
+    for label, env in (("no references", base_env(home)),
+                       ("one S3 secret", {**aws_env(home, moto_url), "V": "ref+s3://bench/one"})):
+        variants = [Variant("dist/injector-linux-arm64 (emulated)", [str(ARM64_BINARY)], env)]
+        if BINARY.exists():
+            variants.append(Variant("dist/injector (native)", [str(BINARY)], dict(env)))
+        measure(variants, runs)
+        rows += [{"case": label, **summary(v)} for v in variants]
+    result["rows"] = rows
+    result["runs"] = runs
+    return result
+
+
 def build_figure() -> str:
     """Return the recorded build time: ours (--build), else the last `make dist` log's."""
     if BUILD_TIME.exists():
@@ -900,7 +929,9 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR0915 - the 
                 helpers={"run_once": run_once, "summary": summary, "target": DATE_TARGET,
                          "latency": LATENCY})
             data["load"]["size"] = os.getloadavg()
-            data["size"] = section_size(data["startup"], data["one_secret"], args.build)
+            data["size"], data["arm64"] = (
+                section_size(data["startup"], data["one_secret"], args.build),
+                section_arm64(home, moto.url, max(3, runs // 3)))
             if not args.no_docker:
                 data["load"]["container"] = os.getloadavg()
                 log("5. containers")

@@ -353,6 +353,8 @@ def render_results(data: Data) -> str:  # noqa: C901, PLR0915 - one linear docum
         ["build time", size.get("build", "-")],
     ])
 
+    out += _arm64_section(data.get("arm64", {}))
+
     out += ["", "## 5. Cold container start (Docker, busybox image)", ""]
     out += [str(data.get("container_note", "")), ""]
     out += table(["variant", "`docker run --rm` wall"], [
@@ -431,6 +433,27 @@ def _scaling_row(row: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) -> l
 
 # --------------------------------------------------------------------------- README
 
+def _arm64_section(arm64: Mapping[str, Any]) -> list[str]:
+    """4b: the arm64 binary's size and its start-up under qemu-user-static."""
+    out = ["", "## 4b. arm64 binary, under emulation", ""]
+    if "rows" not in arm64:
+        return [*out, str(arm64.get("note", "not measured"))]
+    out += [
+        (f"`dist/injector-linux-arm64`: {fmt(arm64['binary_bytes'] / 1e6, 2)} MB "
+         f"({fmt(arm64['binary_bytes'])} bytes), `{arm64.get('version', '-')}`. **Emulated**: "
+         "run on this x86-64 machine through qemu-user-static (binfmt_misc), interleaved with "
+         f"the native binary, median (min-max) of {arm64.get('runs', '?')} runs, ms. qemu "
+         "translates every instruction, so these figures say nothing about real arm64 "
+         "hardware (Graviton); they only show the binary starts and delivers."),
+        "",
+    ]
+    out += table(["case", "binary", "to exec", "to exit", "peak RSS MB"], [
+        [r["case"], f"`{r['name']}`", fmt_stats(r["exec"]), fmt_stats(r["exit"]),
+         fmt_stats(r["rss"], 1)] for r in arm64["rows"]
+    ])
+    return out
+
+
 def render_readme(data: Data) -> str:
     """Render the README's performance block (the text between the markers)."""
     machine = data.get("machine", {})
@@ -486,6 +509,10 @@ def render_readme(data: Data) -> str:
     extra = []
     if size.get("binary_bytes"):
         extra.append(f"binary {fmt(size['binary_bytes'] / 1e6, 1)} MB")
+    arm64 = data.get("arm64", {})
+    if arm64.get("binary_bytes"):
+        extra.append(f"arm64 binary {fmt(arm64['binary_bytes'] / 1e6, 1)} MB (start-up under "
+                     "emulation only: bench/results.md 4b)")
     if containers:
         extra.append("cold `docker run --rm` of busybox: " + ", ".join(
             f"{row.get('short', name)} {fmt(row['exit']['median'])} ms"

@@ -20,4 +20,5 @@ def describe() -> list[str]:
     lines = [f"injector {__version__}", f"form: {frozen}"]
     lines += [f"{key}: {value}" for key, value in info.items()]
     lines.append(f"python: {platform.python_version()}")
+    lines.append(f"machine: {platform.machine()}")
     return lines

@@ -1,20 +1,25 @@
 #!/bin/sh
-# Install injector from a CI artifact: download, verify the sha256, refuse on mismatch.
+# Install injector from a CI artifact: pick the file for this machine's architecture
+# (`uname -m`: x86_64 -> injector-linux-amd64, aarch64 -> injector-linux-arm64), download
+# it, verify the sha256, refuse on mismatch.
 #
 #   sh install.sh [--base-url URL] [--dest PATH]
 #   curl -fsSL URL/install.sh | sh -s -- --base-url URL
 #
-# --base-url URL  where `injector` lies (default $INJECTOR_BASE_URL, else the URL
-#                 this script was rendered with by `make dist`)
+# --base-url URL  where `injector-linux-ARCH` lies (default $INJECTOR_BASE_URL, else the
+#                 URL this script was rendered with by `make dist`)
 # --dest PATH     where to install (default $INJECTOR_DEST, else /usr/local/bin/injector)
-# The expected sha256 is written into this file by `make dist` (dist/install.sh), so a
-# tampered download is refused even when the server is not trusted. An unrendered copy
-# (packaging/install.sh) fetches URL/injector.sha256 instead, or takes $INJECTOR_SHA256.
+# The expected sha256 of each architecture is written into this file by `make dist`
+# (dist/install.sh), so a tampered download is refused even when the server is not
+# trusted. An unrendered copy (packaging/install.sh) fetches URL/injector-linux-ARCH.sha256
+# instead, or takes $INJECTOR_SHA256. $INJECTOR_ARCH (amd64 or arm64) overrides uname -m.
 # Needs curl or wget (INJECTOR_DOWNLOADER=curl|wget to choose) and sha256sum, shasum or
-# openssl. Exit codes: 0 installed, 1 failure, 2 bad usage, 3 checksum mismatch.
+# openssl. Exit codes: 0 installed, 1 failure (incl. an architecture without a binary),
+# 2 bad usage, 3 checksum mismatch.
 set -eu
 
-EXPECTED_SHA256='@SHA256@'
+EXPECTED_SHA256_AMD64='@SHA256_AMD64@'
+EXPECTED_SHA256_ARM64='@SHA256_ARM64@'
 DEFAULT_BASE_URL='@BASE_URL@'
 VERSION='@VERSION@'
 
@@ -31,13 +36,21 @@ while [ $# -gt 0 ]; do
         --base-url=*) base_url=${1#*=}; shift ;;
         --dest) [ $# -ge 2 ] || die 2 "--dest needs a value"; dest=$2; shift 2 ;;
         --dest=*) dest=${1#*=}; shift ;;
-        -h|--help) sed -n '2,17p' "$0" 2>/dev/null | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,21p' "$0" 2>/dev/null | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die 2 "unknown argument: $1" ;;
     esac
 done
 
+machine=${INJECTOR_ARCH:-$(uname -m)}
+case $machine in
+    x86_64 | amd64) arch=amd64 EXPECTED_SHA256=$EXPECTED_SHA256_AMD64 ;;
+    aarch64 | arm64) arch=arm64 EXPECTED_SHA256=$EXPECTED_SHA256_ARM64 ;;
+    *) die 1 "no injector binary for this architecture ($machine)" ;;
+esac
+[ "$EXPECTED_SHA256" != none ] || die 1 "this release has no binary for $arch"
 case $DEFAULT_BASE_URL in @*) DEFAULT_BASE_URL= ;; esac
 case $EXPECTED_SHA256 in @*) EXPECTED_SHA256= ;; esac
+file=injector-linux-$arch
 base_url=${base_url:-$DEFAULT_BASE_URL}
 [ -n "$base_url" ] || die 2 "no base URL: pass --base-url URL or set INJECTOR_BASE_URL"
 base_url=${base_url%/}
@@ -71,7 +84,7 @@ if [ -z "$expected" ]; then
     expected=$EXPECTED_SHA256
 fi
 if [ -z "$expected" ]; then
-    download "$base_url/injector.sha256" "$tmp.sha256" || die 1 "cannot download $base_url/injector.sha256"
+    download "$base_url/$file.sha256" "$tmp.sha256" || die 1 "cannot download $base_url/$file.sha256"
     expected=$(cut -d' ' -f1 <"$tmp.sha256")
 fi
 case $expected in
@@ -79,11 +92,11 @@ case $expected in
 esac
 [ ${#expected} -eq 64 ] || die 1 "the expected sha256 is not a sha256: '$expected'"
 
-say "downloading $base_url/injector${VERSION:+ ($VERSION)}"
-download "$base_url/injector" "$tmp" || die 1 "cannot download $base_url/injector"
+say "downloading $base_url/$file${VERSION:+ ($VERSION)}"
+download "$base_url/$file" "$tmp" || die 1 "cannot download $base_url/$file"
 actual=$(sha256_of "$tmp")
 if [ "$actual" != "$expected" ]; then
-    die 3 "sha256 mismatch for $base_url/injector: expected $expected, got $actual; not installed"
+    die 3 "sha256 mismatch for $base_url/$file: expected $expected, got $actual; not installed"
 fi
 chmod 0755 "$tmp"
 mv -f "$tmp" "$dest"

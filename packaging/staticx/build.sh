@@ -7,7 +7,8 @@
 # Inputs (environment): PYTHON (default python3) creates the build venv;
 # STATICX_SDIST_FILE, a local copy of the sdist for offline builds (checked
 # against the pinned sha256, else it is downloaded with pip);
-# BOOTLOADER_CC (default musl-gcc); SOURCE_DATE_EPOCH (default: the sdist's
+# STATICX_DOWNLOAD_ONLY=1 (only fetch and verify the sdist; prints its path);
+# BOOTLOADER_CC (default musl-gcc); SCONSFLAGS (default -j<cpus>); SOURCE_DATE_EPOCH (default: the sdist's
 # own timestamp, so the wheel is stable). Needs scons, musl-tools, gcc, patch.
 # Outputs: build/staticx-wheel/staticx-<version>-*.whl; with VENV, that wheel
 # is installed there (pip install --force-reinstall --no-deps).
@@ -25,6 +26,9 @@ OUT=$BUILD/staticx-wheel
 SDIST=$CACHE/staticx-$STATICX_VERSION.tar.gz
 PYTHON=${PYTHON:-python3}
 export BOOTLOADER_CC="${BOOTLOADER_CC:-musl-gcc}"
+# scons compiles the bootloader's files in parallel (the output does not depend on the
+# order: patch 0004 fixes the link order); under emulation (arm64) compiling dominates.
+export SCONSFLAGS="${SCONSFLAGS:--j$(nproc)}"
 export PYTHONHASHSEED=0
 
 venv_target=${1:-}
@@ -65,6 +69,8 @@ if ! sha_ok "$SDIST" "$STATICX_SDIST_SHA256"; then
         --no-binary :all: --no-build-isolation --require-hashes -r "$req" -d "$CACHE"
     sha_ok "$SDIST" "$STATICX_SDIST_SHA256" || die "sha256 mismatch for $SDIST"
 fi
+# STATICX_DOWNLOAD_ONLY=1: stop here (make build-image fetches on the host, natively).
+if [ "${STATICX_DOWNLOAD_ONLY:-0}" = 1 ]; then echo "$SDIST"; exit 0; fi
 
 # 3. Pristine source + our files + patches.
 SRC=$WORK/staticx-$STATICX_VERSION

@@ -16,6 +16,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -25,15 +26,70 @@ BUCKET = "e2e-secrets"
 
 
 @pytest.fixture(scope="session")
-def binary() -> Path:
-    """Return the built binary; fail (or skip, INJECTOR_ALLOW_NO_BINARY=1) when it is missing."""
+def binary(request: pytest.FixtureRequest) -> Path:
+    """Return the built binary; fail (or skip, INJECTOR_ALLOW_NO_BINARY=1) when it is missing.
+
+    A test marked ``arm64`` runs twice: against dist/injector and, parametrised ``arm64``
+    (marker ``emulated``), against the arm64 binary under qemu-user-static.
+    """
+    if getattr(request, "param", "native") == "arm64":
+        return arm64_binary()
     path = Path(os.environ.get("INJECTOR_BINARY", DIST / "injector"))
-    if path.is_file() and os.access(path, os.X_OK):
-        return path
-    msg = f"{path} is missing: run `make binary` (or `make binary-local`) first"
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        missing(f"{path} is missing: run `make binary` (or `make binary-local`) first")
+    return path
+
+
+def missing(msg: str) -> NoReturn:
+    """Fail the test for a missing prerequisite, or skip it with INJECTOR_ALLOW_NO_BINARY=1."""
     if os.environ.get("INJECTOR_ALLOW_NO_BINARY") == "1":
         pytest.skip(msg + " (skipped because INJECTOR_ALLOW_NO_BINARY=1)")
     pytest.fail(msg, pytrace=False)
+
+
+# --------------------------------------------------------------------------------------
+# arm64 under emulation (marker `emulated`): dist/injector-linux-arm64 (or
+# $INJECTOR_BINARY_ARM64) run through binfmt_misc + qemu-user-static, which
+# `make binary-tests-arm64` registers for the run (packaging/qemu-binfmt.sh).
+# --------------------------------------------------------------------------------------
+
+ARM64_BINARY = DIST / "injector-linux-arm64"
+EM_AARCH64 = 0xB7  # ELF e_machine
+
+
+def elf_machine(path: Path) -> int:
+    """Return the ELF e_machine field of *path*."""
+    with path.open("rb") as file:
+        head = file.read(20)
+    return int.from_bytes(head[18:20], "little")
+
+
+def arm64_binary() -> Path:
+    """Return the arm64 binary once it is known to run here (emulated), else fail or skip."""
+    path = Path(os.environ.get("INJECTOR_BINARY_ARM64", ARM64_BINARY))
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        missing(f"{path} is missing: run `make binary-arm64` (or `make dist`) first")
+    if elf_machine(path) != EM_AARCH64:
+        pytest.fail(f"{path} is not an aarch64 ELF file", pytrace=False)
+    try:
+        subprocess.run([str(path), "--version"], capture_output=True, timeout=120, check=False)
+    except OSError as exc:
+        missing(
+            f"{path} does not run here ({exc.strerror}): no qemu-aarch64 in binfmt_misc; "
+            "`make binary-tests-arm64` registers it"
+        )
+    return path
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test marked `arm64` against the native and the emulated arm64 binary."""
+    if "binary" in metafunc.fixturenames and metafunc.definition.get_closest_marker("arm64"):
+        metafunc.parametrize(
+            "binary",
+            ["native", pytest.param("arm64", marks=pytest.mark.emulated)],
+            indirect=True,
+            scope="session",
+        )
 
 
 def free_port() -> int:

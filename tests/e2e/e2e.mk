@@ -21,7 +21,7 @@ e2e-moto-image: e2e-images $(STAMP)
 	bash tests/e2e/compose/build-moto-image.sh
 
 container-tests: $(STAMP) e2e-images
-	$(PYTEST) tests/e2e -m container -q -n $(E2E_WORKERS)
+	$(PYTEST) tests/e2e -m "container and not emulated" -q -n $(E2E_WORKERS)
 
 e2e-compose: e2e-moto-image
 	@test -x $(E2E_BINARY) || { echo "$(E2E_BINARY) is missing: run make binary (or binary-local)" >&2; exit 1; }

@@ -14,6 +14,7 @@ from conftest import BUCKET, ROOT, Moto, base_env, run
 pytestmark = pytest.mark.binary
 
 
+@pytest.mark.arm64
 def test_version_names_the_build(binary: Path) -> None:
     """--version and `version` print the version, the commit and the build's inputs."""
     for args in (["--version"], ["version"]):
@@ -24,7 +25,15 @@ def test_version_names_the_build(binary: Path) -> None:
         assert "form: static binary" in out
         for key in ("commit:", "source_date_epoch:", "pyinstaller:", "staticx:", "botocore:"):
             assert key in out, out
+        assert f"machine: {elf_machine_name(binary)}\n" in out, out
         assert "unknown (not a release build)" not in out
+
+
+def elf_machine_name(binary: Path) -> str:
+    """Return what `uname -m` says on the binary's own architecture."""
+    from conftest import EM_AARCH64, elf_machine
+
+    return "aarch64" if elf_machine(binary) == EM_AARCH64 else os.uname().machine
 
 
 def test_version_commit_is_this_checkout(binary: Path) -> None:
@@ -63,6 +72,7 @@ def test_launcher_variables_do_not_leak(binary: Path) -> None:
     assert b"TMPDIR" not in names
 
 
+@pytest.mark.arm64
 @pytest.mark.parametrize(
     ("case", "code"),
     [
@@ -90,6 +100,7 @@ def test_exit_codes_without_aws(binary: Path, tmp_path: Path, case: str, code: i
     assert b'"exit_code": %d' % code in done.stderr or f"exit_code={code}".encode() in done.stderr
 
 
+@pytest.mark.arm64
 def test_exit_65_bad_data(binary: Path, moto: Moto, aws_env: dict[str, str]) -> None:
     """A secret that an environment cannot hold (a NUL byte) exits 65."""
     moto.client("s3").put_object(Bucket=BUCKET, Key="nul", Body=b"a\0b")
@@ -98,6 +109,7 @@ def test_exit_65_bad_data(binary: Path, moto: Moto, aws_env: dict[str, str]) -> 
     assert b"a\0b" not in done.stderr
 
 
+@pytest.mark.arm64
 def test_exit_66_not_found(binary: Path, moto: Moto, aws_env: dict[str, str]) -> None:
     """A missing object exits 66 and names the reference."""
     done = run([binary, "true"], {**aws_env, "V": f"ref+s3://{BUCKET}/missing"})
@@ -105,6 +117,7 @@ def test_exit_66_not_found(binary: Path, moto: Moto, aws_env: dict[str, str]) ->
     assert b"missing" in done.stderr
 
 
+@pytest.mark.arm64
 def test_exit_69_unavailable(binary: Path, aws_env: dict[str, str]) -> None:
     """A store that cannot be reached exits 69 within the deadline."""
     from conftest import free_port
@@ -120,6 +133,7 @@ def test_exit_69_unavailable(binary: Path, aws_env: dict[str, str]) -> None:
     assert done.returncode == 69, done.stderr
 
 
+@pytest.mark.arm64
 def test_exit_77_no_credentials(binary: Path, moto: Moto) -> None:
     """No credentials anywhere exits 77."""
     env = base_env(AWS_ENDPOINT_URL=moto.url, AWS_REGION="us-east-1", V=f"ref+s3://{BUCKET}/x")
@@ -127,12 +141,17 @@ def test_exit_77_no_credentials(binary: Path, moto: Moto) -> None:
     assert done.returncode == 77, done.stderr
 
 
+@pytest.mark.arm64
 def test_s3_secret_reaches_the_target(binary: Path, moto: Moto, aws_env: dict[str, str]) -> None:
     """A secret fetched from S3 on loopback arrives byte for byte; nothing leaks to stderr."""
     value = "pa=ss\nwörd 'q' \"dq\"\n".encode()
     moto.client("s3").put_object(Bucket=BUCKET, Key="app/pw", Body=value)
-    env = {**aws_env, "PW": f"ref+s3://{BUCKET}/app/pw", "OTHER": "plain",
-           "INJECTOR_LOG_LEVEL": "debug"}
+    env = {
+        **aws_env,
+        "PW": f"ref+s3://{BUCKET}/app/pw",
+        "OTHER": "plain",
+        "INJECTOR_LOG_LEVEL": "debug",
+    }
     done = run([binary, "env", "-0"], env)
     assert done.returncode == 0, done.stderr
     child = dict(item.split(b"=", 1) for item in done.stdout.split(b"\0") if item)
@@ -140,6 +159,39 @@ def test_s3_secret_reaches_the_target(binary: Path, moto: Moto, aws_env: dict[st
     assert child[b"OTHER"] == b"plain"
     assert value not in done.stderr
     assert b"secrets_injected" in done.stderr
+
+
+@pytest.mark.arm64
+def test_sse_kms_secret_reaches_the_target(
+    binary: Path, moto: Moto, aws_env: dict[str, str]
+) -> None:
+    """An S3 object stored with SSE-KMS (a moto KMS key) arrives decrypted."""
+    key = moto.client("kms").create_key()["KeyMetadata"]["KeyId"]
+    moto.client("s3").put_object(
+        Bucket=BUCKET,
+        Key="app/kms",
+        Body=b"kms-sealed",
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=key,
+    )
+    done = run(
+        [binary, "/bin/sh", "-c", 'printf %s "$V"'], {**aws_env, "V": f"ref+s3://{BUCKET}/app/kms"}
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == b"kms-sealed"
+    assert b"kms-sealed" not in done.stderr
+
+
+@pytest.mark.arm64
+def test_binary_is_for_its_architecture(binary: Path, request: pytest.FixtureRequest) -> None:
+    """dist/injector is this machine's architecture; the arm64 file is aarch64 and runs here."""
+    from conftest import EM_AARCH64, elf_machine
+
+    arm64 = request.node.callspec.params.get("binary") == "arm64"
+    expected = EM_AARCH64 if arm64 else elf_machine(Path("/bin/sh"))
+    assert elf_machine(binary) == expected
+    done = run([binary, "/bin/true"], base_env())
+    assert done.returncode == 0, done.stderr
 
 
 def test_tls_ca_bundle_is_frozen_in(binary: Path, moto: Moto, aws_env: dict[str, str]) -> None:
@@ -169,6 +221,7 @@ def test_argv0_is_preserved(binary: Path) -> None:
     assert done.stdout == b"cat\0/proc/self/cmdline\0"
 
 
+@pytest.mark.arm64
 def test_secret_squirrel_name_defaults_the_entrypoint(binary: Path, tmp_path: Path) -> None:
     """Under a name starting with secret_squirrel, the entrypoint defaults to /bin/dockerstart."""
     link = tmp_path / "secret_squirrel_s3"
@@ -180,6 +233,7 @@ def test_secret_squirrel_name_defaults_the_entrypoint(binary: Path, tmp_path: Pa
     assert b"/bin/dockerstart" in done.stderr
 
 
+@pytest.mark.arm64
 def test_secret_squirrel_name_runs_the_entrypoint(binary: Path, tmp_path: Path) -> None:
     """The drop-in passes every argument to the entrypoint and reads no options from argv."""
     copy = tmp_path / "secret_squirrel_s3"
@@ -190,6 +244,7 @@ def test_secret_squirrel_name_runs_the_entrypoint(binary: Path, tmp_path: Path) 
     assert done.stdout == b"--help x\n"
 
 
+@pytest.mark.arm64
 def test_copy_writes_an_identical_executable(binary: Path, tmp_path: Path) -> None:
     """`injector copy DEST` copies the outer static binary (mode 0755), into a dir too."""
     dest = tmp_path / "copied"

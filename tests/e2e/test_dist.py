@@ -62,8 +62,17 @@ def fake_bin(tmp_path: Path, *, corrupt: bool = False) -> Path:
     return bin_dir
 
 
+FAKE_UNAME = """#!/bin/sh
+# The far side's `uname -m`.
+echo "$FAKE_MACHINE"
+"""
+HOST_DIST = {"x86_64": "injector-linux-amd64", "aarch64": "injector-linux-arm64"}[
+    os.uname().machine
+]
+
+
 def test_install_host_through_docker_machine(binary: Path, tmp_path: Path) -> None:
-    """install-host pipes the binary through `docker-machine ssh MACHINE sudo tee`, 0755, sha256."""
+    """install-host asks `uname -m`, pipes through `ssh MACHINE sudo tee`, 0755, sha256."""
     log = tmp_path / "calls.log"
     dest = tmp_path / "vm" / "sbin" / "injector"
     dest.parent.mkdir(parents=True)
@@ -74,11 +83,59 @@ def test_install_host_through_docker_machine(binary: Path, tmp_path: Path) -> No
     assert stat.S_IMODE(dest.stat().st_mode) == 0o755
     calls = log.read_text().splitlines()
     ssh_calls = [c for c in calls if c.startswith("ssh testbox ")]
-    assert len(ssh_calls) == 2, calls
-    assert f"sudo tee {dest}.new" in ssh_calls[0]
-    assert "sha256sum -c" in ssh_calls[1]
+    assert len(ssh_calls) == 3, calls
+    assert ssh_calls[0] == "ssh testbox uname -m"
+    assert f"sudo tee {dest}.new" in ssh_calls[1]
+    assert "sha256sum -c" in ssh_calls[2]
     assert "verified sha256 on testbox" in done.stdout
     assert not Path(f"{dest}.new").exists()
+
+
+def remote_machine(tmp_path: Path, machine: str) -> dict[str, str]:
+    """Environment for install-host whose fake far side answers `uname -m` with *machine*."""
+    bin_dir = fake_bin(tmp_path)
+    (bin_dir / "uname").write_text(FAKE_UNAME)
+    (bin_dir / "uname").chmod(0o755)
+    return {
+        **os.environ,
+        "FAKE_LOG": str(tmp_path / "calls.log"),
+        "FAKE_MACHINE": machine,
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+    }
+
+
+def test_install_host_picks_the_remote_architecture(binary: Path, tmp_path: Path) -> None:
+    """A remote that says aarch64 gets dist/injector-linux-arm64, checked by its sha256."""
+    arm64 = ROOT / "dist" / "injector-linux-arm64"
+    if not arm64.is_file():
+        pytest.skip("no dist/injector-linux-arm64 (make dist builds it)")
+    dest = tmp_path / "vm" / "injector"
+    dest.parent.mkdir()
+    done = make(
+        "install-host",
+        remote_machine(tmp_path, "aarch64"),
+        MACHINE="graviton",
+        INSTALL_HOST_PATH=str(dest),
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert dest.read_bytes() == arm64.read_bytes() != binary.read_bytes()
+    assert "aarch64" in done.stdout
+
+
+def test_install_host_refuses_an_unknown_architecture(binary: Path, tmp_path: Path) -> None:
+    """A remote of an architecture we do not build for gets nothing, and make fails."""
+    dest = tmp_path / "vm" / "injector"
+    dest.parent.mkdir()
+    done = make(
+        "install-host",
+        remote_machine(tmp_path, "riscv64"),
+        MACHINE="rv",
+        INSTALL_HOST_PATH=str(dest),
+    )
+    assert done.returncode != 0
+    assert "riscv64" in done.stderr
+    assert not dest.exists()
+    assert binary.is_file()
 
 
 def test_install_host_refuses_a_corrupted_copy(binary: Path, tmp_path: Path) -> None:
@@ -158,7 +215,7 @@ def good_server(tmp_path: Path, binary: Path, installer: Path) -> Iterator[str]:
     """Serve a faithful copy of dist/ over HTTP."""
     site = tmp_path / "good"
     site.mkdir()
-    for name in ("injector", "injector.sha256", "install.sh"):
+    for name in (HOST_DIST, f"{HOST_DIST}.sha256", "install.sh"):
         shutil.copy(ROOT / "dist" / name, site / name)
     yield from serve(site)
 
@@ -170,8 +227,8 @@ def bad_server(tmp_path: Path, binary: Path, installer: Path) -> Iterator[str]:
     site.mkdir()
     data = bytearray(binary.read_bytes())
     data[len(data) // 2] ^= 0xFF
-    (site / "injector").write_bytes(bytes(data))
-    for name in ("injector.sha256", "install.sh"):
+    (site / HOST_DIST).write_bytes(bytes(data))
+    for name in (f"{HOST_DIST}.sha256", "install.sh"):
         shutil.copy(ROOT / "dist" / name, site / name)
     yield from serve(site)
 
@@ -234,7 +291,7 @@ def test_install_sh_keeps_the_previous_binary_on_mismatch(
 def test_unrendered_install_sh_uses_the_served_checksum(
     good_server: str, bad_server: str, binary: Path, tmp_path: Path
 ) -> None:
-    """packaging/install.sh (no embedded sha256) verifies against URL/injector.sha256."""
+    """packaging/install.sh (no embedded sha256) verifies against URL/injector-linux-ARCH.sha256."""
     script = ROOT / "packaging" / "install.sh"
     dest = tmp_path / "a" / "injector"
     assert run_installer(script, good_server, dest).returncode == 0
@@ -251,4 +308,38 @@ def test_install_sh_fails_cleanly_when_the_server_is_down(installer: Path, tmp_p
     done = run_installer(installer, f"http://127.0.0.1:{free_port()}", dest)
     assert done.returncode == 1
     assert "cannot download" in done.stderr
+    assert not dest.exists()
+
+
+def test_install_sh_picks_the_file_by_architecture(installer: Path, tmp_path: Path) -> None:
+    """INJECTOR_ARCH (else uname -m) picks injector-linux-ARCH; each checked by its own sha256."""
+    site = tmp_path / "site"
+    site.mkdir()
+    shutil.copy(installer, site / "install.sh")
+    for arch in ("amd64", "arm64"):
+        if not (ROOT / "dist" / f"injector-linux-{arch}").is_file():
+            pytest.skip(f"no dist/injector-linux-{arch} (make dist builds it)")
+        shutil.copy(ROOT / "dist" / f"injector-linux-{arch}", site / f"injector-linux-{arch}")
+    for server in serve(site):
+        for arch, machine in (("arm64", "aarch64"), ("amd64", "x86_64")):
+            dest = tmp_path / arch / "injector"
+            done = run_installer(installer, server, dest, INJECTOR_ARCH=machine)
+            assert done.returncode == 0, done.stderr
+            assert sha256(dest) == sha256(ROOT / "dist" / f"injector-linux-{arch}")
+        # The other architecture's file under this one's name is a checksum mismatch.
+        shutil.copy(site / "injector-linux-amd64", site / "injector-linux-arm64")
+        wrong = tmp_path / "wrong" / "injector"
+        done = run_installer(installer, server, wrong, INJECTOR_ARCH="arm64")
+        assert done.returncode == 3, done.stderr
+        assert not wrong.exists()
+
+
+def test_install_sh_refuses_an_unknown_architecture(installer: Path, tmp_path: Path) -> None:
+    """An architecture without a binary fails (exit 1) before any download."""
+    dest = tmp_path / "bin" / "injector"
+    done = run_installer(
+        installer, f"http://127.0.0.1:{free_port()}", dest, INJECTOR_ARCH="riscv64"
+    )
+    assert done.returncode == 1
+    assert "riscv64" in done.stderr
     assert not dest.exists()
