@@ -30,9 +30,10 @@ if TYPE_CHECKING:
 WINDOW = 4096
 SNIFF = 8192
 MAX_VALUE = 64 << 10
-AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 AWS_KEY_ID = re.compile(r"^(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}$")
 KEYWORD_TOKEN = ("w", 0)
+SHORT = 8
 
 
 class Match(NamedTuple):
@@ -158,8 +159,7 @@ class Detector:
 
     def _plugin(self, index: int, window: str) -> Iterator[Match]:
         plugin, instance = self._plugins[index]
-        for secret in instance.analyze_string(window):
-            yield Match(plugin.rule, str(secret))
+        yield from _library(plugin, instance, window)
 
     def _pattern(self, pattern: rules.Pattern, window: str, path: str) -> Iterator[Match]:
         if pattern.files and not path.endswith(pattern.files):
@@ -176,8 +176,7 @@ class Detector:
             return
         for plugin, instance in self._plugins:
             if not plugin.literals:
-                for secret in instance.analyze_string(line):
-                    yield Match(plugin.rule, str(secret))
+                yield from _library(plugin, instance, line)
         for match in rules.ASSIGNMENT.finditer(line):
             yield from _assignment(match.group(1), match.group(2))
         yield from self._entropy_matches(line)
@@ -207,10 +206,28 @@ class Detector:
         for _end, tokens in _iter(self._main, value):
             matches.extend(self._known_match(t[1]) for t in tokens if t[0] == "k")
         for plugin, instance in self._plugins:
-            matches.extend(Match(plugin.rule, str(s)) for s in instance.analyze_string(value))
+            matches.extend(_library(plugin, instance, value))
         for pattern in self._patterns:
             matches.extend(self._pattern(pattern, value, name))
         return _strongest(matches)
+
+
+def _library(plugin: rules.Plugin, instance: Any, window: str) -> Iterator[Match]:  # noqa: ANN401
+    """Run one library plugin; when it reports only a prefix (a regex group), take the match."""
+    for secret in instance.analyze_string(window):
+        text = str(secret).strip()
+        if len(text) < SHORT:
+            text = _whole_match(instance, window, text)
+        if text:
+            yield Match(plugin.rule, text)
+
+
+def _whole_match(instance: Any, window: str, part: str) -> str:  # noqa: ANN401
+    for regex in getattr(instance, "denylist", ()):
+        for match in regex.finditer(window):
+            if part in match.group(0):
+                return str(match.group(0)).strip()
+    return part
 
 
 def _assignment(name: str, value: str) -> Iterator[Match]:
