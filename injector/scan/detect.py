@@ -294,18 +294,25 @@ def _strongest(matches: list[Match]) -> list[Match]:
 def _to_hits(
     text: str, found: list[tuple[int, Match]], extra: list[tuple[int, Match]]
 ) -> list[Hit]:
-    """Turn (offset, match) pairs into hits with line numbers, strongest per line and secret."""
+    """Turn (offset, match) pairs into hits with line numbers.
+
+    A secret is reported under its strongest rule only, once per line it is on.
+    """
+    pairs = found + extra
+    strongest: dict[str, int] = {}
+    for _, match in pairs:
+        key = match.secret or match.detail
+        strongest[key] = max(strongest.get(key, -1), severity_rank(match.rule.severity))
     best: dict[tuple[int, str], Hit] = {}
-    ranks: dict[tuple[int, str], int] = {}
     lines = _LineCounter(text)
-    for offset, match in sorted(found + extra, key=lambda pair: pair[0]):
+    for offset, match in sorted(pairs, key=lambda pair: pair[0]):
+        key = match.secret or match.detail
+        if severity_rank(match.rule.severity) < strongest[key]:
+            continue
         line = lines.at(offset)
-        key = (line, match.secret or match.detail)
-        rank = severity_rank(match.rule.severity)
-        if key not in best or rank > ranks[key]:
+        if (line, key) not in best:
             redacted = redact(match.secret) if match.secret else ""
-            best[key] = Hit(match.rule.id, line, redacted, match.detail)
-            ranks[key] = rank
+            best[line, key] = Hit(match.rule.id, line, redacted, match.detail)
     return list(best.values())
 
 
