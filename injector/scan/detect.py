@@ -45,12 +45,13 @@ class Match(NamedTuple):
 
 
 def _plugin_instances() -> list[tuple[rules.Plugin, Any]]:
-    from detect_secrets.core.plugins.util import (  # noqa: PLC0415 - heavy, scan only
-        get_mapping_from_secret_type_to_class,
-    )
+    """Instantiate each plugin from its module (no package walk: works frozen too)."""
+    import importlib  # noqa: PLC0415
 
-    by_name = {cls.__name__: cls for cls in get_mapping_from_secret_type_to_class().values()}
-    return [(plugin, by_name[plugin.name]()) for plugin in rules.PLUGINS]
+    return [
+        (plugin, getattr(importlib.import_module(plugin.module), plugin.name)())
+        for plugin in rules.PLUGINS
+    ]
 
 
 def _entropy_instances() -> list[Any]:

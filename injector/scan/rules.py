@@ -27,9 +27,14 @@ class Rule(NamedTuple):
 class Plugin(NamedTuple):
     """A library plugin as we run it."""
 
-    name: str  # class name in detect_secrets.plugins
+    name: str  # class name in detect_secrets.plugins.<module>
     rule: Rule
     literals: tuple[str, ...]  # empty: config-like keyword lines only
+
+    @property
+    def module(self) -> str:
+        """Return the library module that defines the plugin (imported by name: frozen-safe)."""
+        return "detect_secrets.plugins." + MODULES[self.name]
 
 
 class Pattern(NamedTuple):
@@ -39,6 +44,29 @@ class Pattern(NamedTuple):
     literals: tuple[str, ...]
     regex: re.Pattern[str]
     files: tuple[str, ...] = ()  # basenames or path suffixes it applies to; empty: all text
+
+
+MODULES = {
+    "ArtifactoryDetector": "artifactory",
+    "AWSKeyDetector": "aws",
+    "AzureStorageKeyDetector": "azure_storage_key",
+    "BasicAuthDetector": "basic_auth",
+    "CloudantDetector": "cloudant",
+    "DiscordBotTokenDetector": "discord",
+    "GitHubTokenDetector": "github_token",
+    "IbmCloudIamDetector": "ibm_cloud_iam",
+    "IbmCosHmacDetector": "ibm_cos_hmac",
+    "JwtTokenDetector": "jwt",
+    "MailchimpDetector": "mailchimp",
+    "NpmDetector": "npm",
+    "PrivateKeyDetector": "private_key",
+    "SendGridDetector": "sendgrid",
+    "SlackDetector": "slack",
+    "SoftlayerDetector": "softlayer",
+    "SquareOAuthDetector": "square_oauth",
+    "StripeDetector": "stripe",
+    "TwilioKeyDetector": "twilio",
+}
 
 
 def _r(rule_id: str, category: str, severity: str, title: str) -> Rule:

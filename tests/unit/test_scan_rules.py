@@ -35,6 +35,7 @@ def test_every_library_regex_plugin_is_in_the_table() -> None:
     names = {c.__name__ for c in get_mapping_from_secret_type_to_class().values()
              if issubclass(c, RegexBasedDetector)}
     assert names == {p.name for p in rules.PLUGINS}
+    assert all(getattr(__import__(p.module, fromlist=[p.name]), p.name) for p in rules.PLUGINS)
 
 
 @pytest.mark.parametrize(
