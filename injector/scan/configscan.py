@@ -82,12 +82,15 @@ def _named(source: str, path: str, name: str, value: str, detector: Detector) ->
 def _command(
     source: str, path: str, text: str, detector: Detector, history: int | None
 ) -> Iterator[Item]:
-    for match in detector.value_hits(path, text):
+    matches = detector.value_hits(path, text)
+    for match in matches:
         yield Item(source, path, match, history)
+    seen = "\0".join(m.secret for m in matches)
     for name, value in _assignments(text):
+        if value in seen or references.is_reference(value):
+            continue
         if rules.looks_secret(name) and rules.is_literal(value):
-            if not references.is_reference(value):
-                yield Item(source, path, Match(rules.SECRET_LITERAL, value, name), history)
+            yield Item(source, path, Match(rules.SECRET_LITERAL, value, name), history)
 
 
 def _assignments(text: str) -> Iterator[tuple[str, str]]:

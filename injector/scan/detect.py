@@ -140,6 +140,8 @@ class Detector:
                 windows.setdefault(_window_start(text, end), set()).update(tokens)
         for start, tokens in windows.items():
             found.extend((start, m) for m in self._window(text, start, tokens, path))
+        if path in rules.DISTRO_EXAMPLES:
+            found = [(o, m) for o, m in found if m.rule.id != rules.SECRET_LITERAL.id]
         return _to_hits(text, found, self._aws_pairs(text, found))
 
     def _known_match(self, index: int) -> Match:

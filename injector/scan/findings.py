@@ -57,8 +57,9 @@ def from_config(image: Image, detector: Detector, target: str) -> list[Finding]:
     history = image.config.get("history")
     layer_of = _history_layers(history if isinstance(history, list) else [])
     out: list[Finding] = []
+    name = image.tags[0] if image.tags else target
     for item in configscan.scan(image.config, detector):
-        out.append(_config_finding(item, image, layer_of, target, history))
+        out.append(_config_finding(item, image, layer_of, name, history))
     return out
 
 
