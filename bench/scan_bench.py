@@ -37,12 +37,18 @@ def command(binary: str | None) -> list[str]:
     return [sys.executable, "-m", "injector"]
 
 
-def timed(argv: list[str], env: dict[str, str]) -> tuple[float, int, subprocess.CompletedProcess[bytes]]:
+def timed(
+    argv: list[str], env: dict[str, str]
+) -> tuple[float, int, subprocess.CompletedProcess[bytes]]:
     """Run *argv* under /usr/bin/time; return (seconds, peak RSS KiB, process)."""
     with tempfile.NamedTemporaryFile() as out:
         started = time.monotonic()
-        done = subprocess.run(["/usr/bin/time", "-o", out.name, "-f", "%M", *argv], env=env,
-                              capture_output=True, check=False)
+        done = subprocess.run(
+            ["/usr/bin/time", "-o", out.name, "-f", "%M", *argv],
+            env=env,
+            capture_output=True,
+            check=False,
+        )
         wall = time.monotonic() - started
         rss = int(Path(out.name).read_text().split()[-1])
     return wall, rss, done
@@ -65,15 +71,23 @@ def bases(prefix: list[str], work: Path) -> list[dict]:
         cold = timed(argv, env)
         cached = timed(argv, env)
         document = json.loads(cold[2].stdout)
-        rows.append({"kind": kind, "bytes": layer_bytes(document), "cold": cold[:2],
-                     "cached": cached[:2], "findings": document["findings"], "archive": archive})
+        rows.append(
+            {
+                "kind": kind,
+                "bytes": layer_bytes(document),
+                "cold": cold[:2],
+                "cached": cached[:2],
+                "findings": document["findings"],
+                "archive": archive,
+            }
+        )
     return rows
 
 
 def recall() -> list[tuple[str, int, int]]:
     """Recall per location kind over every synthetic archive format."""
-    from injector import cli
-    from tests.integration import test_scan_archives as corpus
+    from injector import cli  # noqa: PLC0415 - after sys.path is set
+    from tests.integration import test_scan_archives as corpus  # noqa: PLC0415
 
     rows = []
     for kind, (image, expected) in sorted(corpus.KINDS.items()):
@@ -109,8 +123,12 @@ def detect_secrets_run(directory: Path) -> tuple[float, int]:
     """Run bc-detect-secrets' CLI over a directory; return (seconds, results)."""
     exe = Path(sys.executable).with_name("detect-secrets")
     started = time.monotonic()
-    done = subprocess.run([str(exe), "scan", "--all-files", str(directory)], capture_output=True,
-                          check=False, cwd=directory)
+    done = subprocess.run(
+        [str(exe), "scan", "--all-files", str(directory)],
+        capture_output=True,
+        check=False,
+        cwd=directory,
+    )
     wall = time.monotonic() - started
     results = json.loads(done.stdout or b"{}").get("results", {})
     return wall, sum(len(v) for v in results.values())
@@ -118,8 +136,8 @@ def detect_secrets_run(directory: Path) -> tuple[float, int]:
 
 def detect_secrets_recall() -> tuple[int, int]:
     """How many planted kinds bc-detect-secrets' scanner reports anything for (layers only)."""
-    from tests.integration import test_scan_archives as corpus
-    from tests.support import scan_images as si
+    from tests.integration import test_scan_archives as corpus  # noqa: PLC0415
+    from tests.support import scan_images as si  # noqa: PLC0415
 
     hit = 0
     for image, expected in corpus.KINDS.values():
@@ -133,35 +151,75 @@ def detect_secrets_recall() -> tuple[int, int]:
     return hit, sum(1 for _, e in corpus.KINDS.values() if e)
 
 
-def report(rows: list[dict], recalls, side: list[tuple], ds_recall) -> str:
+def report(
+    rows: list[dict],
+    recalls: list[tuple[str, int, int]],
+    side: list[tuple],
+    ds_recall: tuple[int, int],
+) -> str:
     """Render bench/scan.md."""
-    out = ["# `injector scan` figures", "",
-           f"Measured {time.strftime('%Y-%m-%d')} by `bench/scan_bench.py` on this project's 2-core "
-           "machine (shared, noisy); compare within a table, not across days.", "",
-           "## Speed on the clean bases (`docker save` archives)", "",
-           "| image | layer bytes | cold s | cold MB/s | cached s | peak RSS cold | peak RSS cached |",
-           "|---|---|---|---|---|---|---|"]
+    out = [
+        "# `injector scan` figures",
+        "",
+        (
+            f"Measured {time.strftime('%Y-%m-%d')} by `bench/scan_bench.py` on this project's "
+            "2-core "
+            "machine (shared, noisy); compare within a table, not across days."
+        ),
+        "",
+        "## Speed on the clean bases (`docker save` archives)",
+        "",
+        "| image | layer bytes | cold s | cold MB/s | cached s | peak RSS cold | peak RSS cached |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         mb = r["bytes"] / 1e6
-        out.append(f"| {r['kind']} | {mb:.1f} MB | {r['cold'][0]:.2f} | {mb / r['cold'][0]:.1f} | "
-                   f"{r['cached'][0]:.2f} | {r['cold'][1] / 1024:.0f} MiB | {r['cached'][1] / 1024:.0f} MiB |")
-    out += ["", "## Recall per location kind (synthetic corpus, every archive format)", "",
-            "| kind | found | planted | recall |", "|---|---|---|---|"]
+        out.append(
+            f"| {r['kind']} | {mb:.1f} MB | {r['cold'][0]:.2f} | {mb / r['cold'][0]:.1f} | "
+            f"{r['cached'][0]:.2f} | {r['cold'][1] / 1024:.0f} MiB | "
+            f"{r['cached'][1] / 1024:.0f} MiB |"
+        )
+    out += [
+        "",
+        "## Recall per location kind (synthetic corpus, every archive format)",
+        "",
+        "| kind | found | planted | recall |",
+        "|---|---|---|---|",
+    ]
     for kind, found, total in recalls:
         share = f"{100 * found / total:.0f}%" if total else "n/a (negative control)"
         out.append(f"| {kind} | {found} | {total} | {share} |")
-    out += ["", "## Findings on the clean bases", "", "| image | severity | rule | path |", "|---|---|---|---|"]
+    out += [
+        "",
+        "## Findings on the clean bases",
+        "",
+        "| image | severity | rule | path |",
+        "|---|---|---|---|",
+    ]
     for r in rows:
         listed = [f for f in r["findings"] if f["severity"] != "info"]
         out += [f"| {r['kind']} | {f['severity']} | {f['rule']} | {f['path']} |" for f in listed]
         if not listed:
             out.append(f"| {r['kind']} | - | none | - |")
-    out += ["", "## bc-detect-secrets' own scanner, side by side", "",
-            "| input | injector scan s | detect-secrets s | injector findings | detect-secrets results |",
-            "|---|---|---|---|---|"]
+    out += [
+        "",
+        "## bc-detect-secrets' own scanner, side by side",
+        "",
+        (
+            "| input | injector scan s | detect-secrets s | injector findings "
+            "| detect-secrets results |"
+        ),
+        "|---|---|---|---|---|",
+    ]
     out += [f"| {a} | {b:.2f} | {c:.2f} | {d} | {e} |" for a, b, c, d, e in side]
-    out += ["", f"Planted kinds for which detect-secrets reports anything (layers extracted, "
-            f"config invisible to it): {ds_recall[0]} of {ds_recall[1]}.", ""]
+    out += [
+        "",
+        (
+            f"Planted kinds for which detect-secrets reports anything (layers extracted, "
+            f"config invisible to it): {ds_recall[0]} of {ds_recall[1]}."
+        ),
+        "",
+    ]
     return "\n".join(out)
 
 

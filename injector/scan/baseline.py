@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+from typing import TYPE_CHECKING
 
 from injector.errors import ConfigError
-from injector.scan.model import Finding
+
+if TYPE_CHECKING:
+    from injector.scan.model import Finding
 
 
 def load(path: str) -> frozenset[str]:

@@ -12,14 +12,14 @@ from __future__ import annotations
 import os
 import posixpath
 import tarfile
-from typing import IO, TYPE_CHECKING, Protocol
+from typing import IO, TYPE_CHECKING, Protocol, cast
 
 from injector.scan import layers, streams
 from injector.scan.errors import CorruptArchiveError, TargetMissingError
-from injector.scan.model import LayerScan
 
 if TYPE_CHECKING:
     from injector.scan.detect import Detector
+    from injector.scan.model import LayerScan
 
 MAX_DOC = 16 << 20
 _TAR_ERRORS = (tarfile.TarError, EOFError, OSError, ValueError, UnicodeError)
@@ -59,9 +59,10 @@ class TarStore:
 
     def _index(self, path: str) -> None:
         try:
-            with os.fdopen(os.dup(self._fd), "rb") as handle, tarfile.open(
-                fileobj=handle, mode="r:"
-            ) as tar:
+            with (
+                os.fdopen(os.dup(self._fd), "rb") as handle,
+                tarfile.open(fileobj=handle, mode="r:") as tar,
+            ):
                 for member in tar:
                     self._add(member)
         except _TAR_ERRORS as exc:
@@ -101,7 +102,8 @@ class TarStore:
     def scan(self, name: str, detector: Detector, limits: layers.Limits) -> LayerScan:
         """Stream the layer member *name* through the detector."""
         offset, size = self._resolve(name)
-        return layers.scan_layer(streams.Window(self._fd, offset, size), detector, limits, name)
+        window = cast("IO[bytes]", streams.Window(self._fd, offset, size))
+        return layers.scan_layer(window, detector, limits, name)
 
 
 class DirStore:
@@ -159,10 +161,16 @@ class StreamStore:
         except CorruptArchiveError:
             raise
         except _TAR_ERRORS as exc:
-            raise CorruptArchiveError(f"image export: not a tar stream ({type(exc).__name__})") from None
+            raise CorruptArchiveError(
+                f"image export: not a tar stream ({type(exc).__name__})"
+            ) from None
 
     def _take(
-        self, tar: tarfile.TarFile, member: tarfile.TarInfo, detector: Detector, limits: layers.Limits
+        self,
+        tar: tarfile.TarFile,
+        member: tarfile.TarInfo,
+        detector: Detector,
+        limits: layers.Limits,
     ) -> None:
         name = _clean(member.name)
         if member.issym():

@@ -1,5 +1,7 @@
-"""The image config: Env, Labels, Entrypoint/Cmd/OnBuild/Healthcheck, the legacy
-container_config, and history ``created_by`` with its ``|N K=V`` build arguments.
+"""The image config: Env, Labels, commands, container_config and history with build args.
+
+Entrypoint/Cmd/OnBuild/Healthcheck, the legacy ``container_config`` and history
+``created_by`` with its ``|N K=V`` build arguments are scanned as well as Env and Labels.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ def _command_text(value: object) -> str:
 
 
 def _named(source: str, path: str, name: str, value: str, detector: Detector) -> Iterator[Item]:
-    """A NAME=value pair: a reference is info, a rule match is reported, else the name rule."""
+    """Report a NAME=value pair: a reference as info, a rule match, else the name rule."""
     if references.is_reference(value.strip()):
         yield Item(source, path, Match(rules.USES_REFERENCE, "", value.strip()))
         return

@@ -138,8 +138,8 @@ class Detector:
         if not binary and rules.CONFIG_LIKE.search(path):
             for end, tokens in _iter(self._keywords, text.lower()):
                 windows.setdefault(_window_start(text, end), set()).update(tokens)
-        for start, tokens in windows.items():
-            found.extend((start, m) for m in self._window(text, start, tokens, path))
+        for start, selected in windows.items():
+            found.extend((start, m) for m in self._window(text, start, selected, path))
         if path in rules.DISTRO_EXAMPLES:
             found = [(o, m) for o, m in found if m.rule.id != rules.SECRET_LITERAL.id]
         return _to_hits(text, found, self._aws_pairs(text, found))
@@ -196,8 +196,11 @@ class Detector:
         for offset, match in found:
             if match.rule.id == "aws-access-key" and AWS_KEY_ID.match(match.secret):
                 lo = max(0, offset - 3 * WINDOW // 4)
-                for hit in AWS_SECRET.finditer(text, lo, min(len(text), offset + 3 * WINDOW // 4)):
-                    pairs.append((hit.start(), Match(rules.AWS_PAIR, hit.group(0))))
+                hi = min(len(text), offset + 3 * WINDOW // 4)
+                pairs.extend(
+                    (hit.start(), Match(rules.AWS_PAIR, hit.group(0)))
+                    for hit in AWS_SECRET.finditer(text, lo, hi)
+                )
         return pairs
 
     # --- config values ---

@@ -56,15 +56,19 @@ def from_config(image: Image, detector: Detector, target: str) -> list[Finding]:
     """Every finding of the image config (env, labels, commands, history)."""
     history = image.config.get("history")
     layer_of = _history_layers(history if isinstance(history, list) else [])
-    out: list[Finding] = []
     name = image.tags[0] if image.tags else target
-    for item in configscan.scan(image.config, detector):
-        out.append(_config_finding(item, image, layer_of, name, history))
-    return out
+    return [
+        _config_finding(item, image, layer_of, name, history)
+        for item in configscan.scan(image.config, detector)
+    ]
 
 
 def _config_finding(
-    item: configscan.Item, image: Image, layer_of: dict[int, int], target: str, history: Any  # noqa: ANN401
+    item: configscan.Item,
+    image: Image,
+    layer_of: dict[int, int],
+    target: str,
+    history: Any,  # noqa: ANN401
 ) -> Finding:
     rule, match = item.match.rule, item.match
     layer = layer_of.get(item.history) if item.history is not None else None
@@ -86,10 +90,12 @@ def _config_finding(
         path=item.path,
         message=message,
         layer_index=layer,
-        layer_digest=image.layer_digests[layer] if layer is not None and layer < len(image.layer_digests) else None,
+        layer_digest=image.layer_digests[layer]
+        if layer is not None and layer < len(image.layer_digests)
+        else None,
         created_by=created_by,
         redacted=redact(match.secret) if match.secret and rule.id != rules.KNOWN_VALUE.id else "",
-        suggestion=_suggest(item, target) if rule.severity not in {"info"} else None,
+        suggestion=_suggest(item, target) if rule.severity != "info" else None,
     )
 
 
@@ -113,7 +119,9 @@ def _suggest(item: configscan.Item, target: str) -> str | None:
         name = item.match.detail or "SECRET"
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
         return None
-    app = re.sub(r"[^a-z0-9-]+", "-", target.rsplit("/", 1)[-1].split(":")[0].lower()).strip("-")
+    app = re.sub(
+        r"[^a-z0-9-]+", "-", target.rsplit("/", 1)[-1].split(":", maxsplit=1)[0].lower()
+    ).strip("-")
     ref = f"ref+awsssm://{app or 'app'}/{name.lower()}"
     verb = "LABEL" if item.source == "config-label" else "ENV"
     return (

@@ -99,7 +99,9 @@ def _base64(value: bytes) -> Iterator[tuple[str, str]]:
     for shift in range(3):
         encoded = base64.b64encode(b"\0" * shift + value).decode().rstrip("=")
         inside = [
-            c for c in range(len(encoded)) if (6 * c) // 8 >= shift and (6 * c + 5) // 8 < shift + size
+            c
+            for c in range(len(encoded))
+            if (6 * c) // 8 >= shift and (6 * c + 5) // 8 < shift + size
         ]
         if not inside:
             continue

@@ -46,7 +46,8 @@ def scan_layer(raw: IO[bytes], detector: Detector, limits: Limits, name: str) ->
     try:
         counting = streams.Counting(streams.decompressed(raw), limits.max_layer, name)
         result = LayerScan()
-        _walk(tarfile.open(fileobj=counting, mode="r|"), detector, limits, result)
+        with tarfile.open(fileobj=counting, mode="r|") as tar:
+            _walk(tar, detector, limits, result)
         result.diff_id = counting.drain()
         result.size = counting.count
     except CorruptArchiveError:
@@ -75,7 +76,9 @@ def _walk(tar: tarfile.TarFile, detector: Detector, limits: Limits, out: LayerSc
         if member.islnk():
             out.links[path] = normalize(member.linkname)
         elif member.isreg():
-            _file(tar, member, path, detector, limits, out)
+            handle = tar.extractfile(member)
+            data = handle.read(limits.max_file) if handle else b""
+            _record(path, data, member.size, (detector, limits), out)
 
 
 def _whiteout(path: str, base: str, out: LayerScan) -> None:
@@ -86,23 +89,17 @@ def _whiteout(path: str, base: str, out: LayerScan) -> None:
         out.whiteouts.add(posixpath.join(parent, base[len(WHITEOUT) :]))
 
 
-def _file(
-    tar: tarfile.TarFile,
-    member: tarfile.TarInfo,
-    path: str,
-    detector: Detector,
-    limits: Limits,
-    out: LayerScan,
+def _record(
+    path: str, data: bytes, size: int, how: tuple[Detector, Limits], out: LayerScan
 ) -> None:
-    hits = detector.path_hits(path)
-    handle = tar.extractfile(member)
-    data = handle.read(limits.max_file) if handle else b""
-    if member.size > limits.max_file:
+    """Run the detector over one file (*data*: at most --max-file-size of its *size* bytes)."""
+    detector, limits = how
+    if size > limits.max_file:
         out.skipped += 1
-    hits.extend(detector.content_hits(path, data))
+    hits = detector.path_hits(path) + detector.content_hits(path, data)
     for pattern in detector.policy_matches(data):
         out.policy.setdefault(pattern, []).append(path)
-    if path.endswith(NESTED_SUFFIXES) and member.size <= MAX_NESTED_BYTES:
+    if path.endswith(NESTED_SUFFIXES) and size <= MAX_NESTED_BYTES:
         hits.extend(_nested(path, data, detector, limits))
     if hits:
         out.hits[path] = hits
@@ -115,7 +112,8 @@ def _nested(path: str, data: bytes, detector: Detector, limits: Limits) -> list[
     inner = LayerScan()
     try:
         stream = streams.decompressed(io.BytesIO(data))
-        _walk(tarfile.open(fileobj=stream, mode="r|"), detector.nested(), limits, inner)
+        with tarfile.open(fileobj=stream, mode="r|") as tar:
+            _walk(tar, detector.nested(), limits, inner)
     except Exception:  # noqa: BLE001 - a broken inner archive is just data, not a corrupt image
         return []
     found: list[Hit] = []
@@ -155,14 +153,6 @@ def _tree_file(real: str, path: str, detector: Detector, limits: Limits, out: La
         return
     with os.fdopen(fd, "rb") as handle:
         data = handle.read(limits.max_file + 1)
-    if len(data) > limits.max_file:
-        out.skipped += 1
-        data = data[: limits.max_file]
-    out.size += len(data)
-    hits = detector.path_hits(path) + detector.content_hits(path, data)
-    for pattern in detector.policy_matches(data):
-        out.policy.setdefault(pattern, []).append(path)
-    if path.endswith(NESTED_SUFFIXES):
-        hits.extend(_nested(path, data, detector, limits))
-    if hits:
-        out.hits[path] = hits
+    size = len(data)
+    out.size += min(size, limits.max_file)
+    _record(path, data[: limits.max_file], size, (detector, limits), out)

@@ -1,5 +1,7 @@
-"""Which documents make up the image: ``manifest.json`` (docker save, legacy and Docker >= 25)
-or ``index.json`` (OCI layout, nested indexes included), then the config and its layers.
+"""Which documents make up the image, then its config and its layers.
+
+``manifest.json`` (docker save, legacy and Docker >= 25) or ``index.json`` (OCI layout,
+nested indexes included).
 """
 
 from __future__ import annotations
@@ -71,7 +73,9 @@ def _docker(store: Store) -> Layout:
     config_name = _expect(entry.get("Config"), str, "manifest.json Config")
     blobs = _expect(entry.get("Layers", []), list, "manifest.json Layers")
     tags = [str(t) for t in _expect(entry.get("RepoTags") or [], list, "manifest.json RepoTags")]
-    return _layout(store, config_name, [_expect(b, str, "manifest.json Layers") for b in blobs], tags)
+    return _layout(
+        store, config_name, [_expect(b, str, "manifest.json Layers") for b in blobs], tags
+    )
 
 
 def _layout(store: Store, config_name: str, blobs: list[str], tags: list[str]) -> Layout:
@@ -108,15 +112,17 @@ def _oci(store: Store) -> Layout:
     return _layout(store, blob_name(config.get("digest"), f"{name} config"), blobs, tags)
 
 
-def _manifests(
-    store: Store, index: dict[str, Any], what: str, depth: int, tags: list[str]
-) -> Any:  # noqa: ANN401 - a generator of (descriptor, tags)
+def _manifests(store: Store, index: dict[str, Any], what: str, depth: int, tags: list[str]) -> Any:  # noqa: ANN401 - a generator of (descriptor, tags)
     if depth > MAX_DEPTH:
         raise CorruptArchiveError(f"{what}: indexes nested more than {MAX_DEPTH} deep")
     for item in _expect(index.get("manifests", []), list, f"{what} manifests"):
         descriptor = _expect(item, dict, f"{what} manifest")
         annotations = descriptor.get("annotations") or {}
-        names = [str(annotations[k]) for k in REF_NAME if isinstance(annotations, dict) and k in annotations]
+        names = [
+            str(annotations[k])
+            for k in REF_NAME
+            if isinstance(annotations, dict) and k in annotations
+        ]
         if descriptor.get("mediaType") in INDEX_TYPES:
             name = blob_name(descriptor.get("digest"), what)
             nested = _expect(document(store, name), dict, name)

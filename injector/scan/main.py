@@ -11,7 +11,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from injector.errors import UsageError
-from injector.scan import baseline, policy, report, run, sarif
+from injector.scan import baseline, layers, policy, report, run, sarif
 from injector.scan import settings as scan_settings
 from injector.scan.model import SEVERITIES
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from injector.config import Config
+    from injector.scan.model import Finding, Image
 
 FLAGS: dict[str, bool] = {
     "--format": True,
@@ -41,7 +42,9 @@ MAX_JOBS = 64
 def main(config: Config, flags: Mapping[str, str | None], args: Sequence[str]) -> int:
     """Scan the one TARGET and report; returns the exit code."""
     if len(args) != 1:
-        raise UsageError("scan takes exactly one TARGET (image, docker-archive:, oci:, oci-archive:, dir:)")
+        raise UsageError(
+            "scan takes exactly one TARGET (image, docker-archive:, oci:, oci-archive:, dir:)"
+        )
     options = _options(flags)
     gates = policy.load(str(flags["--policy"])) if flags.get("--policy") else []
     job = _job(config, flags, options, gates)
@@ -84,7 +87,10 @@ def _number(flags: Mapping[str, str | None], name: str, default: int, top: int) 
 
 
 def _job(
-    config: Config, flags: Mapping[str, str | None], options: dict[str, str], gates: list[policy.Gate]
+    config: Config,
+    flags: Mapping[str, str | None],
+    options: dict[str, str],
+    gates: list[policy.Gate],
 ) -> run.Job:
     from injector.scan import cache, detect, known  # noqa: PLC0415 - heavy imports
 
@@ -96,19 +102,21 @@ def _job(
     detector = detect.Detector(settings, values, content)
     store = None
     if not values and "--no-cache" not in flags:
-        digest = run.rules_hash(f"{settings.digest_input()}|{[p.pattern for p in content]}|{max_file}")
+        digest = run.rules_hash(
+            f"{settings.digest_input()}|{[p.pattern for p in content]}|{max_file}"
+        )
         store = cache.Cache(cache.directory(os.environ), digest)
-    skip = frozenset()
+    skip: frozenset[str] = frozenset()
     if flags.get("--skip-layers-of"):
         skip = run.diff_ids_of(str(flags["--skip-layers-of"]), os.environ)
     del options
-    return run.Job(detector, run.layers.Limits(max_file=max_file), jobs, store, skip)
+    return run.Job(detector, layers.Limits(max_file=max_file), jobs, store, skip)
 
 
 def _result(
     target: str,
-    image: run.Image,
-    found: list[run.Finding],
+    image: Image,
+    found: list[Finding],
     flags: Mapping[str, str | None],
     gates: list[policy.Gate],
 ) -> run.Result:

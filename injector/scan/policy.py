@@ -27,6 +27,7 @@ ACTIONS = ("GO", "WARN", "STOP")
 FINDING_GATES = ("SECRETS", "CATEGORY", "LOCATION", "SEVERITY")
 MAX_REGEX = 1000
 WRAP = 44
+MIN_PARTS = 3
 
 
 class Gate(NamedTuple):
@@ -55,18 +56,19 @@ def load(path: str) -> list[Gate]:
             text = handle.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read --policy {path}: {exc}") from None
-    gates = [parse(line, path) for line in text.splitlines() if line.strip() and not line.startswith("#")]
-    return gates
+    return [
+        parse(line, path) for line in text.splitlines() if line.strip() and not line.startswith("#")
+    ]
 
 
 def parse(line: str, path: str = "policy") -> Gate:
     """Parse one ``GATE:TRIGGER:ACTION[:PARAM=VALUE]`` line."""
     parts = line.strip().split(":", 3)
-    if len(parts) < 3:
+    if len(parts) < MIN_PARTS:
         raise ConfigError(f"{path}: {line!r} is not GATE:TRIGGER:ACTION[:PARAM=VALUE]")
     gate, trigger, action = (p.strip().upper() for p in parts[:3])
     params: dict[str, str] = {}
-    if len(parts) == 4:
+    if len(parts) == MIN_PARTS + 1:
         for item in re.split(r":(?=[A-Z_]+=)", parts[3]):
             key, equals, value = item.partition("=")
             if not equals:
@@ -186,8 +188,10 @@ def table(rows: list[Row], image_id: str, tag: str) -> str:
     rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
     out = [rule, _line(header, widths), rule]
     for lines in wrapped:
-        for n in range(max(len(col) for col in lines)):
-            out.append(_line([col[n] if n < len(col) else "" for col in lines], widths))
+        out.extend(
+            _line([col[n] if n < len(col) else "" for col in lines], widths)
+            for n in range(max(len(col) for col in lines))
+        )
     out.append(rule)
     return "\n".join(out) + "\n"
 

@@ -43,7 +43,12 @@ def to_json(result: Result) -> str:
         "target": result.target,
         "image": {"id": result.image.image_id, "tags": result.image.tags},
         "layers": [
-            {"index": i, "digest": layer.diff_id, "bytes": layer.size, "files_truncated": layer.skipped}
+            {
+                "index": i,
+                "digest": layer.diff_id,
+                "bytes": layer.size,
+                "files_truncated": layer.skipped,
+            }
             for i, layer in enumerate(result.image.layers)
         ],
         "threshold": result.threshold,
@@ -73,11 +78,15 @@ def to_text(result: Result) -> str:
         lines.append(f"         {finding.message}")
         if finding.suggestion:
             lines.append(f"         fix: {finding.suggestion}")
-    counts = {}
+    counts: dict[str, int] = {}
     for finding in result.findings:
         counts[finding.severity] = counts.get(finding.severity, 0) + 1
-    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda x: -severity_rank(x[0])))
-    lines.append(f"{len(result.findings)} findings ({summary or 'none'}); fail-on {result.threshold}")
+    summary = ", ".join(
+        f"{n} {s}" for s, n in sorted(counts.items(), key=lambda x: -severity_rank(x[0]))
+    )
+    lines.append(
+        f"{len(result.findings)} findings ({summary or 'none'}); fail-on {result.threshold}"
+    )
     if result.suppressed:
         lines.append(f"{result.suppressed} findings suppressed by the baseline")
     return "\n".join(lines) + "\n"

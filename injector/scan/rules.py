@@ -103,7 +103,9 @@ PLUGINS: tuple[Plugin, ...] = (
         _r("github-token", "token", "high", "GitHub token"),
         ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
     ),
-    Plugin("IbmCloudIamDetector", _r("ibm-cloud-iam", "cloud-key", "high", "IBM Cloud IAM key"), ()),
+    Plugin(
+        "IbmCloudIamDetector", _r("ibm-cloud-iam", "cloud-key", "high", "IBM Cloud IAM key"), ()
+    ),
     Plugin("IbmCosHmacDetector", _r("ibm-cos-hmac", "cloud-key", "high", "IBM COS HMAC key"), ()),
     Plugin("JwtTokenDetector", _r("jwt", "token", "high", "JSON Web Token"), ("eyJ",)),
     Plugin("MailchimpDetector", _r("mailchimp-key", "token", "high", "Mailchimp key"), ("-us",)),
@@ -129,7 +131,9 @@ PLUGINS: tuple[Plugin, ...] = (
         ("api.softlayer.com",),
     ),
     Plugin(
-        "SquareOAuthDetector", _r("square-oauth", "token", "high", "Square OAuth secret"), ("sq0csp-",)
+        "SquareOAuthDetector",
+        _r("square-oauth", "token", "high", "Square OAuth secret"),
+        ("sq0csp-",),
     ),
     Plugin("StripeDetector", _r("stripe-key", "token", "high", "Stripe key"), ("k_live_",)),
     Plugin("TwilioKeyDetector", _r("twilio-key", "token", "high", "Twilio key"), ("AC", "SK")),
@@ -139,7 +143,9 @@ ENTROPY_PLUGINS = ("Base64HighEntropyString", "HexHighEntropyString")
 NOT_USED = ("KeywordDetector",)
 
 ENTROPY = _r("high-entropy-string", "entropy", "low", "High-entropy string in a config file")
-SECRET_LITERAL = _r("secret-name-literal", "password", "medium", "Secret-looking name with a literal")
+SECRET_LITERAL = _r(
+    "secret-name-literal", "password", "medium", "Secret-looking name with a literal"
+)
 KNOWN_VALUE = _r("known-value", "known-value", "critical", "The value of a known secret")
 USES_REFERENCE = _r("uses-reference", "reference", "info", "Uses an injector reference")
 AWS_PAIR = _r("aws-secret-key", "cloud-key", "critical", "AWS secret key next to an access key ID")

@@ -1,4 +1,4 @@
-"""One scan from start to end: target -> layout -> layers (parallel, cached) -> findings -> report."""
+"""One scan from start to end: target, layout, layers (parallel, cached), findings."""
 
 from __future__ import annotations
 
@@ -46,14 +46,16 @@ class Job:
     skip: frozenset[str] = frozenset()
 
 
-def open_store(target: str, environ: Mapping[str, str], job: Job) -> tuple[blobs.Store, str, list[str]]:
+def open_store(
+    target: str, environ: Mapping[str, str], job: Job
+) -> tuple[blobs.Store, str, list[str]]:
     """Return the store for *target*, the image id the engine knows (if any) and its tags."""
     kind, _, rest = target.partition(":")
     if target.startswith(("docker-archive:", "oci-archive:")):
         return blobs.TarStore(rest), "", []
     if target.startswith("oci:"):
         return blobs.DirStore(_oci_dir(rest)), "", []
-    if not target or kind in {"dir"}:
+    if not target or kind == "dir":
         raise UsageError("dir: targets are scanned by scan_tree")
     socket_path = engine.socket_path(environ)
     described = engine.inspect(socket_path, target)
@@ -114,7 +116,9 @@ def diff_ids_of(target: str, environ: Mapping[str, str]) -> frozenset[str]:
     """Return the layers of --skip-layers-of TARGET without scanning them."""
     if target.startswith(("docker-archive:", "oci-archive:", "oci:")):
         kind, _, rest = target.partition(":")
-        store: blobs.Store = blobs.DirStore(_oci_dir(rest)) if kind == "oci" else blobs.TarStore(rest)
+        store: blobs.Store = (
+            blobs.DirStore(_oci_dir(rest)) if kind == "oci" else blobs.TarStore(rest)
+        )
         return frozenset(ref.diff_id for ref in layout.resolve(store).layers)
     described = engine.inspect(engine.socket_path(environ), target)
     rootfs = described.get("RootFS") or {}
@@ -146,5 +150,7 @@ def rules_hash(job_input: str) -> str:
         library = metadata.version(rules.LIBRARY)
     except metadata.PackageNotFoundError:
         library = "unknown"
-    table = repr((rules.PLUGINS, rules.PATTERNS, rules.FILE_RULES, rules.KEYWORDS, rules.ASSIGNMENT))
+    table = repr(
+        (rules.PLUGINS, rules.PATTERNS, rules.FILE_RULES, rules.KEYWORDS, rules.ASSIGNMENT)
+    )
     return hashlib.sha256(f"{library}|{table}|{job_input}".encode()).hexdigest()

@@ -1,13 +1,13 @@
 """``--config FILE`` (TOML): allowlisted paths, disabled rules, extra rules.
 
-    allow_paths = ["/usr/share/doc/*", "/app/tests/fixtures/*"]
-    disable = ["key-file", "high-entropy-string"]
-    [[rule]]
-    id = "acme-token"
-    regex = 'acme_[a-z0-9]{32}'
-    keywords = ["acme_"]
-    severity = "high"          # info, low, medium, high, critical
-    category = "token"
+allow_paths = ["/usr/share/doc/*", "/app/tests/fixtures/*"]
+disable = ["key-file", "high-entropy-string"]
+[[rule]]
+id = "acme-token"
+regex = 'acme_[a-z0-9]{32}'
+keywords = ["acme_"]
+severity = "high"          # info, low, medium, high, critical
+category = "token"
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import gzip
 import hashlib
 import io
 import os
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, cast
 
 from injector.scan.errors import CorruptArchiveError
 
@@ -131,11 +131,11 @@ def decompressed(raw: IO[bytes]) -> IO[bytes]:
 
 
 def _gzip(raw: IO[bytes]) -> IO[bytes]:
-    return gzip.GzipFile(fileobj=raw, mode="rb")
+    return cast("IO[bytes]", gzip.GzipFile(fileobj=raw, mode="rb"))
 
 
 def kind_of(head: bytes) -> str:
-    """Classify a blob by its first 512 bytes: ``tar``, ``gzip``, ``zstd``, ``json`` or ``other``."""
+    """Classify a blob by its first 512 bytes: tar, gzip, zstd, json or other."""
     if head.startswith(GZIP_MAGIC):
         return "gzip"
     if head.startswith(ZSTD_MAGIC):

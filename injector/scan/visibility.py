@@ -1,4 +1,4 @@
-"""Whiteouts applied: is a file of layer *i* still in the final image, or which layer hid it?
+"""Whiteouts applied: is a file of layer *i* in the final image, or which layer hid it.
 
 A later layer hides a path when it whites it (or a parent) out, marks a parent opaque, or
 puts a new entry at the same path. A hard link in the same layer keeps the content visible

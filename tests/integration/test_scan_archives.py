@@ -1,4 +1,4 @@
-"""``injector scan`` on synthetic archives: every location kind in every format, exactly the planted set."""
+"""``injector scan`` on synthetic archives: each location kind and format, exactly the plant."""
 
 from __future__ import annotations
 
@@ -50,28 +50,57 @@ def planted(findings):
     return set(items)
 
 
+KUBE = "users:\n- user:\n    client-key-data: {}\n"
+
+
 def corpus():
     """One image per location kind, with the set of findings it must produce (values fresh)."""
     pem, key_id, secret = si.private_key_pem(), si.aws_key_id(), si.aws_secret()
-    token, label_token, arg_token, pw = (si.github_token(), si.github_token(),
-                                         si.github_token(), si.password())
-    nested = si.nested_tar_gz({"/home/app/.git-credentials": f"https://bob:{pw}@git.test\n".encode()})
+    token, label_token, arg_token, pw = (
+        si.github_token(),
+        si.github_token(),
+        si.github_token(),
+        si.password(),
+    )
+    nested = si.nested_tar_gz(
+        {"/home/app/.git-credentials": f"https://bob:{pw}@git.test\n".encode()}
+    )
     kinds = {
         "visible-file": (
-            si.Image([si.Layer({"/app/config.env": f"AWS_ACCESS_KEY_ID={key_id}\n"
-                                f"AWS_SECRET_ACCESS_KEY={secret}\n".encode()})]),
-            {("aws-access-key", "layer", "/app/config.env", 0, None),
-             ("aws-secret-key", "layer", "/app/config.env", 0, None)},
+            si.Image(
+                [
+                    si.Layer(
+                        {
+                            "/app/config.env": f"AWS_ACCESS_KEY_ID={key_id}\n"
+                            f"AWS_SECRET_ACCESS_KEY={secret}\n".encode()
+                        }
+                    )
+                ]
+            ),
+            {
+                ("aws-access-key", "layer", "/app/config.env", 0, None),
+                ("aws-secret-key", "layer", "/app/config.env", 0, None),
+            },
         ),
         "deleted-next-layer": (
-            si.Image([si.Layer({"/root/.ssh/id_rsa": pem.encode()}),
-                      si.Layer(whiteouts=["/root/.ssh/id_rsa"])]),
-            {("ssh-private-key-file", "layer", "/root/.ssh/id_rsa", 0, 1),
-             ("private-key", "layer", "/root/.ssh/id_rsa", 0, 1)},
+            si.Image(
+                [
+                    si.Layer({"/root/.ssh/id_rsa": pem.encode()}),
+                    si.Layer(whiteouts=["/root/.ssh/id_rsa"]),
+                ]
+            ),
+            {
+                ("ssh-private-key-file", "layer", "/root/.ssh/id_rsa", 0, 1),
+                ("private-key", "layer", "/root/.ssh/id_rsa", 0, 1),
+            },
         ),
         "opaque-dir": (
-            si.Image([si.Layer({"/srv/conf/token.json": json.dumps({"token": token}).encode()}),
-                      si.Layer({"/srv/conf/readme.txt": b"hello\n"}, opaque=["/srv/conf"])]),
+            si.Image(
+                [
+                    si.Layer({"/srv/conf/token.json": json.dumps({"token": token}).encode()}),
+                    si.Layer({"/srv/conf/readme.txt": b"hello\n"}, opaque=["/srv/conf"]),
+                ]
+            ),
             {("github-token", "layer", "/srv/conf/token.json", 0, 1)},
         ),
         "env-literal": (
@@ -83,18 +112,33 @@ def corpus():
             {("github-token", "config-label", "deploy.token", None, None)},
         ),
         "build-arg": (
-            si.Image([si.Layer({"/a": b"x"})],
-                     history=[{"created_by": f"|1 GH_TOKEN={arg_token} /bin/sh -c make"}]),
+            si.Image(
+                [si.Layer({"/a": b"x"})],
+                history=[{"created_by": f"|1 GH_TOKEN={arg_token} /bin/sh -c make"}],
+            ),
             {("github-token", "history", "build-arg/GH_TOKEN", 0, None)},
         ),
         "nested-archive": (
             si.Image([si.Layer({"/opt/backup.tar.gz": nested})]),
-            {("url-credentials", "layer", "/opt/backup.tar.gz!/home/app/.git-credentials", 0, None),
-             ("credentials-file", "layer", "/opt/backup.tar.gz!/home/app/.git-credentials", 0, None)},
+            {
+                (
+                    "url-credentials",
+                    "layer",
+                    "/opt/backup.tar.gz!/home/app/.git-credentials",
+                    0,
+                    None,
+                ),
+                (
+                    "credentials-file",
+                    "layer",
+                    "/opt/backup.tar.gz!/home/app/.git-credentials",
+                    0,
+                    None,
+                ),
+            },
         ),
         "base64-pem-yaml": (
-            si.Image([si.Layer({"/etc/app/kube.yaml":
-                                f"users:\n- user:\n    client-key-data: {si.b64(pem)}\n".encode()})]),
+            si.Image([si.Layer({"/etc/app/kube.yaml": KUBE.format(si.b64(pem)).encode()})]),
             {("base64-private-key", "layer", "/etc/app/kube.yaml", 0, None)},
         ),
         "reference-env": (
@@ -102,8 +146,12 @@ def corpus():
             {("uses-reference", "config-env", "DB_PASSWORD", None, None)},
         ),
         "secret-mount-build": (
-            si.Image([si.Layer({"/a": b"x"})], history=[
-                {"created_by": "RUN /bin/sh -c cat /run/secrets/token >/dev/null # buildkit"}]),
+            si.Image(
+                [si.Layer({"/a": b"x"})],
+                history=[
+                    {"created_by": "RUN /bin/sh -c cat /run/secrets/token >/dev/null # buildkit"}
+                ],
+            ),
             set(),
         ),
     }
@@ -141,11 +189,14 @@ def test_dir_target_and_visible_flags(tmp_path) -> None:
 
 def test_hardlink_keeps_deleted_content_visible(tmp_path) -> None:
     """A hard link that survives keeps a whited-out file's content visible."""
-    layer0 = si.Layer({"/root/.ssh/id_rsa": VALUES[0].encode()}, links={"/srv/copy": "/root/.ssh/id_rsa"})
+    layer0 = si.Layer(
+        {"/root/.ssh/id_rsa": VALUES[0].encode()}, links={"/srv/copy": "/root/.ssh/id_rsa"}
+    )
     image = si.Image([layer0, si.Layer(whiteouts=["/root/.ssh/id_rsa"])])
     _, document = scan(write(image, "legacy", tmp_path))
     key = next(f for f in document["findings"] if f["rule"] == "private-key")
-    assert key["visible_in_final"] is True and key["deleted_in_layer"] is None
+    assert key["visible_in_final"] is True
+    assert key["deleted_in_layer"] is None
 
 
 def test_sarif_shape(tmp_path) -> None:
@@ -159,7 +210,9 @@ def test_sarif_shape(tmp_path) -> None:
     assert log["version"] == "2.1.0"
     run = log["runs"][0]
     ids = {r["id"] for r in run["tool"]["driver"]["rules"]}
-    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]}
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]
+    }
     assert {"private-key", "ssh-private-key-file"} <= ids
     assert uris == {"layer/0/root/.ssh/id_rsa"}
     assert all(r["partialFingerprints"]["injectorScan/v1"] for r in run["results"])
@@ -176,7 +229,9 @@ def test_baseline_round_trip(tmp_path) -> None:
     text = base.read_text()
     assert not [v for v in VALUES if v in text]
     code, document = scan(target, "--baseline", str(base))
-    assert code == 0 and document["findings"] == [] and document["suppressed_by_baseline"] == 2
+    assert code == 0
+    assert document["findings"] == []
+    assert document["suppressed_by_baseline"] == 2
 
 
 def test_policy_seed_line_and_final(tmp_path, capsys) -> None:
@@ -184,35 +239,45 @@ def test_policy_seed_line_and_final(tmp_path, capsys) -> None:
     image, _ = KINDS["deleted-next-layer"]
     target = write(image, "legacy", tmp_path)
     policy = tmp_path / "policy"
-    policy.write_text("FILECHECK:FILENAMEMATCH:STOP:FILECHECK_NAMEREGEXP=.*/.ssh/id_rsa$\n"
-                      "FILECHECK:CONTENTMATCH:WARN:FILECHECK_CONTENTREGEXP=RSA PRIVATE\n")
+    policy.write_text(
+        "FILECHECK:FILENAMEMATCH:STOP:FILECHECK_NAMEREGEXP=.*/.ssh/id_rsa$\n"
+        "FILECHECK:CONTENTMATCH:WARN:FILECHECK_CONTENTREGEXP=RSA PRIVATE\n"
+    )
     code = cli.main(["injector", "scan", target, "--policy", str(policy), "--no-cache"])
     out = capsys.readouterr().out
     assert code == 1
     header = next(line for line in out.splitlines() if "Image Id" in line)
     cells = [c.strip() for c in header.strip("|").split("|")]
     assert cells == ["Image Id", "Repo Tag", "Gate", "Trigger", "Check Output", "Gate Action"]
-    assert "FILENAMEMATCH" in out and "CONTENTMATCH" in out
+    assert "FILENAMEMATCH" in out
+    assert "CONTENTMATCH" in out
     final = [line for line in out.splitlines() if "FINAL" in line]
-    assert final and "STOP" in final[0]
+    assert final
+    assert "STOP" in final[0]
 
 
 def test_policy_nothing_triggers_go(tmp_path, capsys) -> None:
     """An image that triggers nothing gets FINAL GO and exit 0."""
     image, _ = KINDS["secret-mount-build"]
     policy = tmp_path / "policy"
-    policy.write_text("FILECHECK:FILENAMEMATCH:STOP:FILECHECK_NAMEREGEXP=.*/.ssh/id_rsa$\n"
-                      "SEVERITY:HIGH:STOP\n")
+    policy.write_text(
+        "FILECHECK:FILENAMEMATCH:STOP:FILECHECK_NAMEREGEXP=.*/.ssh/id_rsa$\nSEVERITY:HIGH:STOP\n"
+    )
     code = cli.main(["injector", "scan", write(image, "legacy", tmp_path), "--policy", str(policy)])
     final = [line for line in capsys.readouterr().out.splitlines() if "FINAL" in line]
-    assert code == 0 and "GO" in final[0]
+    assert code == 0
+    assert "GO" in final[0]
 
 
 def test_cache_holds_no_value_and_is_reused(tmp_path) -> None:
     """The layer cache lands under $XDG_CACHE_HOME/injector/scan, holds no value, and is reused."""
     image, _ = KINDS["visible-file"]
     target = write(image, "legacy", tmp_path)
-    env = {"PATH": os.environ["PATH"], "XDG_CACHE_HOME": str(tmp_path / "cache"), "HOME": str(tmp_path)}
+    env = {
+        "PATH": os.environ["PATH"],
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "HOME": str(tmp_path),
+    }
     first = runner.run(env, "scan", target, "--format", "json")
     second = runner.run(env, "scan", target, "--format", "json")
     assert first.code == second.code == 1
@@ -257,7 +322,8 @@ def test_corrupt_member_named(tmp_path) -> None:
             dst.addfile(member, io.BytesIO(data))
     proc = runner.run({"PATH": os.environ["PATH"]}, "scan", f"docker-archive:{broken}")
     assert proc.code == 65
-    assert "layer.tar" in proc.err and "Traceback" not in proc.err
+    assert "layer.tar" in proc.err
+    assert "Traceback" not in proc.err
 
 
 def test_engine_unavailable(tmp_path) -> None:

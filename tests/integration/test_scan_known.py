@@ -1,4 +1,4 @@
-"""``injector scan --known-from``: the organisation's own values, fetched from a real moto server."""
+"""``injector scan --known-from``: the organisation's own values, fetched from a real moto."""
 
 from __future__ import annotations
 
@@ -19,10 +19,12 @@ def test_short_password_found_only_by_known_value(aws_env, moto, tmp_path) -> No
     value = si.password(9)
     runner.EXTRA_SECRETS.add(value.encode())
     moto.client("ssm").put_parameter(Name="/prod/db", Value=value, Type="SecureString")
-    layer0 = si.Layer({
-        "/app/notes.txt": f"remember {value} for the db\n".encode(),
-        "/app/blob.txt": base64.b64encode(b"k=" + value.encode()),
-    })
+    layer0 = si.Layer(
+        {
+            "/app/notes.txt": f"remember {value} for the db\n".encode(),
+            "/app/blob.txt": base64.b64encode(b"k=" + value.encode()),
+        }
+    )
     image = si.Image([layer0, si.Layer(whiteouts=["/app/notes.txt"])])
     target = "docker-archive:" + str(si.write_legacy(image, tmp_path / "a.tar"))
     known = tmp_path / "known.env"
@@ -30,7 +32,8 @@ def test_short_password_found_only_by_known_value(aws_env, moto, tmp_path) -> No
     env = {**aws_env, "PATH": os.environ["PATH"], "XDG_CACHE_HOME": str(tmp_path / "cache")}
 
     plain = runner.run(env, "scan", target, "--format", "json")
-    assert plain.code == 0 and json.loads(plain.stdout)["findings"] == []
+    assert plain.code == 0
+    assert json.loads(plain.stdout)["findings"] == []
 
     env["XDG_CACHE_HOME"] = str(tmp_path / "known-cache")
     proc = runner.run(env, "scan", target, "--format", "json", "--known-from", str(known))
@@ -39,7 +42,8 @@ def test_short_password_found_only_by_known_value(aws_env, moto, tmp_path) -> No
     assert set(found) == {("/app/notes.txt", 1), ("/app/blob.txt", None)}
     note = found["/app/notes.txt", 1]
     assert (note["rule"], note["severity"], note["redacted"]) == ("known-value", "critical", "")
-    assert "ref+awsssm://prod/db" in note["message"] and "deleted in layer 1" in note["message"]
+    assert "ref+awsssm://prod/db" in note["message"]
+    assert "deleted in layer 1" in note["message"]
     assert "base64" in found["/app/blob.txt", None]["message"]
     assert not (tmp_path / "known-cache").exists(), "--known-from must not write the cache"
 
@@ -50,5 +54,8 @@ def test_unreachable_reference_fails_closed(aws_env, tmp_path) -> None:
     target = "docker-archive:" + str(si.write_legacy(image, tmp_path / "a.tar"))
     known = tmp_path / "known.env"
     known.write_text("X=ref+awsssm://missing/param\n")
-    proc = runner.run({**aws_env, "PATH": os.environ["PATH"]}, "scan", target, "--known-from", str(known))
-    assert proc.code == 66 and "ref+awsssm://missing/param" in proc.err
+    proc = runner.run(
+        {**aws_env, "PATH": os.environ["PATH"]}, "scan", target, "--known-from", str(known)
+    )
+    assert proc.code == 66
+    assert "ref+awsssm://missing/param" in proc.err

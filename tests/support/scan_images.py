@@ -58,7 +58,7 @@ def private_key_pem() -> str:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # small: tests only
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 - fast; tests only
     return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.TraditionalOpenSSL,
@@ -206,7 +206,9 @@ def _index(manifest: bytes, tag: str, media: str = OCI_MANIFEST) -> bytes:
         "annotations": {"org.opencontainers.image.ref.name": tag},
         "platform": {"architecture": "amd64", "os": "linux"},
     }
-    return json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [descriptor]}).encode()
+    return json.dumps(
+        {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [descriptor]}
+    ).encode()
 
 
 def oci_files(image: Image, how: str | None = None, nested: bool = False) -> dict[str, bytes]:

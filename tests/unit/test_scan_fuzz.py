@@ -17,7 +17,9 @@ from injector.scan.settings import Settings
 DETECTOR = Detector(Settings())
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -41,17 +43,24 @@ def _scan_bytes(data: bytes, tmp_path) -> None:
         for ref in plan.layers:
             store.scan(ref.name, DETECTOR, layers.Limits())
     except InjectorError as exc:
-        assert exc.exit_code in {65, 66}, exc
+        code = exc.exit_code
+    else:
+        code = 0
+    assert code in {0, 65, 66}
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.binary(max_size=4096))
 def test_random_bytes(tmp_path, data) -> None:
     """Random bytes as an archive: 65 or 66, no other exception."""
     _scan_bytes(data, tmp_path)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(JSON, JSON, st.binary(max_size=2048))
 def test_random_documents(tmp_path, manifest, config, layer) -> None:
     """Random manifest.json, config and layer bytes inside a real tar: 65 or 66 only."""
@@ -66,7 +75,9 @@ def test_random_documents(tmp_path, manifest, config, layer) -> None:
     _scan_bytes(_archive(members), tmp_path)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(JSON)
 def test_random_oci_index(tmp_path, index) -> None:
     """A random index.json: 65 only."""

@@ -32,8 +32,11 @@ def test_every_library_regex_plugin_is_in_the_table() -> None:
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
     from detect_secrets.plugins.base import RegexBasedDetector
 
-    names = {c.__name__ for c in get_mapping_from_secret_type_to_class().values()
-             if issubclass(c, RegexBasedDetector)}
+    names = {
+        c.__name__
+        for c in get_mapping_from_secret_type_to_class().values()
+        if issubclass(c, RegexBasedDetector)
+    }
     assert names == {p.name for p in rules.PLUGINS}
     assert all(getattr(__import__(p.module, fromlist=[p.name]), p.name) for p in rules.PLUGINS)
 
@@ -43,10 +46,17 @@ def test_every_library_regex_plugin_is_in_the_table() -> None:
     [
         ("/a.txt", f"id {si.aws_key_id()}\n", "aws-access-key"),
         ("/a.txt", f"token {si.github_token()}\n", "github-token"),
-        ("/root/.docker/config.json", '{"auths":{"r":{"auth":"' + si.b64("u:" + si.password()) + '"}}}',
-         "docker-auth"),
+        (
+            "/root/.docker/config.json",
+            '{"auths":{"r":{"auth":"' + si.b64("u:" + si.password()) + '"}}}',
+            "docker-auth",
+        ),
         ("/app/.npmrc", f"//r/:_authToken={si.password(12)}\n", "npmrc-auth-token"),
-        ("/root/.kube/config", f"users:\n- user:\n    token: {si.password(20)}\n", "kubeconfig-credential"),
+        (
+            "/root/.kube/config",
+            f"users:\n- user:\n    token: {si.password(20)}\n",
+            "kubeconfig-credential",
+        ),
         ("/root/.pypirc", f"[pypi]\npassword = {si.password()}\n", "pypirc-password"),
         ("/app/app.ini", f"db_password = {si.password()}\n", "secret-name-literal"),
         ("/etc/x.txt", "postgres://bob:" + si.password() + "@db.test/x\n", "url-credentials"),
@@ -87,7 +97,7 @@ def test_known_value_encodings(encoding) -> None:
     import json
     import urllib.parse
 
-    value = "p@ss w\"rd/" + si.password(6)
+    value = 'p@ss w"rd/' + si.password(6)
     encoded = {
         "raw": value,
         "base64": base64.b64encode(b"xy" + value.encode() + b"z").decode(),
@@ -98,12 +108,18 @@ def test_known_value_encodings(encoding) -> None:
     det = Detector(Settings(), known.expand(value.encode(), "ref+awsssm://p/v"))
     hits = det.content_hits("/app/notes.txt", f"x {encoded} y\n".encode())
     assert [h.rule for h in hits] == ["known-value"]
-    assert hits[0].redacted == "" and "ref+awsssm://p/v" in hits[0].detail
+    assert hits[0].redacted == ""
+    assert "ref+awsssm://p/v" in hits[0].detail
 
 
-@pytest.mark.parametrize(("value", "shown"), [
-    ("abcdefghijklmnopqrst", "ab…st (20 chars)"), ("abcdefghij", "a…j (10 chars)"), ("abcde", "(5 chars)"),
-])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("abcdefghijklmnopqrst", "ab…st (20 chars)"),
+        ("abcdefghij", "a…j (10 chars)"),
+        ("abcde", "(5 chars)"),
+    ],
+)
 def test_redaction(value, shown) -> None:
     """Redaction shows at most two characters at each end plus the length; fewer when short."""
     assert redact.redact(value) == shown
@@ -130,7 +146,8 @@ def test_visibility_whiteout_opaque_replace_and_links() -> None:
 def test_build_args_parsed() -> None:
     """``|N K=V`` pairs of history lines are split off the command."""
     pairs, rest = configscan.build_args("|2 A=1 TOKEN=xyz /bin/sh -c make")
-    assert pairs == [("A", "1"), ("TOKEN", "xyz")] and rest == "/bin/sh -c make"
+    assert pairs == [("A", "1"), ("TOKEN", "xyz")]
+    assert rest == "/bin/sh -c make"
 
 
 def test_policy_parses_seed_line() -> None:
@@ -151,7 +168,7 @@ def test_policy_rejects_bad_lines(line) -> None:
 
 def test_hostile_lines_stay_bounded(detector) -> None:
     """A file built to make regexes backtrack costs time proportional to its size."""
-    hostile = ("aws" + " " * 30 + "key" + "a" * 39 + "=" ) * 2000 + "://" + "a" * 20000 + ":" * 20000
+    hostile = ("aws" + " " * 30 + "key" + "a" * 39 + "=") * 2000 + "://" + "a" * 20000 + ":" * 20000
     started = time.monotonic()
     detector.content_hits("/etc/x.conf", hostile.encode())
     assert time.monotonic() - started < 20  # generous: a catastrophic case takes hours
@@ -161,10 +178,13 @@ def test_exec_path_imports_no_scan_module() -> None:
     """``python -X importtime -m injector -- /bin/true`` imports nothing of injector.scan."""
     proc = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "injector", "--", "/bin/true"],
-        capture_output=True, check=False, text=True,
+        capture_output=True,
+        check=False,
+        text=True,
     )
     assert proc.returncode == 0, proc.stderr[-500:]
     imported = re.findall(r"\|\s+(injector\.\S+)", proc.stderr)
     assert imported, "importtime printed nothing"
     assert not [m for m in imported if m.startswith("injector.scan")]
-    assert "ahocorasick" not in proc.stderr and "detect_secrets" not in proc.stderr
+    assert "ahocorasick" not in proc.stderr
+    assert "detect_secrets" not in proc.stderr
