@@ -7,6 +7,7 @@ import io
 import json
 import os
 import tarfile
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +22,7 @@ FORMATS = ("legacy", "docker25", "docker25-nested-zstd", "oci-dir-nested", "oci-
 
 def write(image, fmt, tmp_path):
     """Write *image* in format *fmt* and return the scan target."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     if fmt == "legacy":
         return "docker-archive:" + str(si.write_legacy(image, tmp_path / "a.tar"))
     if fmt == "docker25":
@@ -331,3 +333,72 @@ def test_engine_unavailable(tmp_path) -> None:
     env = {"PATH": os.environ["PATH"], "DOCKER_HOST": f"unix://{tmp_path}/none.sock"}
     proc = runner.run(env, "scan", "busybox:latest")
     assert proc.code == 69, proc.err
+
+
+class _FakeEngine:
+    """A Unix-socket HTTP server answering the two Engine API calls the scan makes."""
+
+    def __init__(self, path, archive: bytes, name: str) -> None:
+        import http.server
+        import socketserver
+        import threading
+
+        archive_bytes, image = archive, name
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path == f"/images/{image}/json":
+                    body = json.dumps({"Id": "sha256:" + "ab" * 32, "RepoTags": [image]}).encode()
+                elif self.path == f"/images/{image}/get":
+                    body = archive_bytes
+                else:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def address_string(self) -> str:
+                return "unix"
+
+            def log_message(self, *args) -> None:
+                del args
+
+        self.server = socketserver.UnixStreamServer(str(path), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        """Stop serving."""
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("fmt", ["legacy", "docker25-nested-zstd"])
+def test_engine_stream(fmt, tmp_path) -> None:
+    """An engine export (legacy and Docker-25 layouts) is scanned in one streaming pass."""
+    image, expected = KINDS["deleted-next-layer"]
+    target = write(image, fmt, tmp_path)
+    archive = Path(target.split(":", 1)[1]).read_bytes()
+    engine = _FakeEngine(tmp_path / "docker.sock", archive, "planted")
+    try:
+        env = {"PATH": os.environ["PATH"], "DOCKER_HOST": f"unix://{tmp_path}/docker.sock"}
+        proc = runner.run(env, "scan", "planted", "--format", "json", "--no-cache")
+        missing = runner.run(env, "scan", "absent", "--no-cache")
+    finally:
+        engine.close()
+    assert proc.code == 1, proc.err
+    assert planted(json.loads(proc.stdout)["findings"]) == expected
+    assert missing.code == 66
+
+
+def test_skip_layers_of(tmp_path) -> None:
+    """--skip-layers-of skips exactly the layers the other image shares (opt-in)."""
+    image, _ = KINDS["deleted-next-layer"]
+    base = si.Image(image.layers[:1])
+    target = write(image, "legacy", tmp_path / "a")
+    other = write(base, "oci-dir-nested", tmp_path / "b")
+    _, full = scan(target)
+    _, skipped = scan(target, "--skip-layers-of", other)
+    assert full["findings"]
+    assert skipped["findings"] == []
