@@ -106,17 +106,19 @@ def recall() -> list[tuple[str, int, int]]:
 
 
 def extract_layers(archive: Path, dest: Path) -> None:
-    """Extract every layer of a docker save archive into dest/<n>/ (bench only)."""
+    """Extract the regular files of every layer into dest/<n>/ (bench only; no links)."""
     with tarfile.open(archive) as outer:
         manifest = json.load(outer.extractfile("manifest.json"))
         for index, name in enumerate(manifest[0]["Layers"]):
             with tarfile.open(fileobj=outer.extractfile(name)) as layer:
-                target = dest / str(index)
-                target.mkdir(parents=True)
                 for member in layer:
-                    if member.isreg() or member.isdir():
-                        with contextlib.suppress(OSError, tarfile.TarError):
-                            layer.extract(member, target, set_attrs=False, filter="data")
+                    if not member.isreg():
+                        continue
+                    clean = os.path.normpath("/" + member.name).lstrip("/")
+                    target = dest / str(index) / clean
+                    with contextlib.suppress(OSError):
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        target.write_bytes(layer.extractfile(member).read())
 
 
 def detect_secrets_run(directory: Path) -> tuple[float, int]:

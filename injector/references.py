@@ -87,6 +87,18 @@ def parse(text: str) -> Reference:
     return _build(text, service, name, params, pointer)
 
 
+def s3_object(bucket: str, key: str) -> Reference:
+    """Return the reference to exactly object *key* of *bucket*: no pointer, no decoding.
+
+    The seed convention (``CREDENTIALS_<NAME>=true``) names an object key and nothing else;
+    the text is the equivalent reference with the key percent-encoded.
+    """
+    from urllib.parse import quote  # noqa: PLC0415 - kept off the no-reference start
+
+    text = f"ref+s3://{bucket}/{quote(key, safe='/')}"
+    return Reference(text, Source("s3", f"{bucket}/{key}"))
+
+
 def _build(
     text: str, service: str, name: str, params: dict[str, str], pointer: str | None
 ) -> Reference:
@@ -126,12 +138,14 @@ def _params(text: str, service: str, query: str) -> dict[str, str]:
 
 
 def _flag(text: str, value: str) -> bool:
-    lowered = value.lower()
-    if lowered in {"true", "1", "yes"}:
-        return True
-    if lowered in {"false", "0", "no", ""}:
-        return False
-    raise ConfigError(f"optional must be true or false, not {value!r}", reference=display(text))
+    from injector import parsers  # noqa: PLC0415 - only when a reference has a query
+
+    try:
+        return parsers.boolean(value)
+    except parsers.BadValueError as exc:
+        raise ConfigError(
+            f"optional must be true or false: {exc}", reference=display(text)
+        ) from None
 
 
 def _name(text: str, service: str, location: str) -> str:

@@ -29,7 +29,6 @@ six==1.17.0
 urllib3==2.8.0
 certifi==2026.10.18
 structlog==26.1.0
-python-dotenv==1.2.4
 pyelftools==0.33
 bc-detect-secrets==1.5.52
 pyahocorasick==2.3.1

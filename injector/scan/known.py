@@ -1,8 +1,8 @@
 """``--known-from FILE``: the organisation's own secret values, fetched and kept in memory only.
 
 FILE holds ``NAME=reference`` lines (dotenv syntax, the references injector resolves at run
-time). They are planned with ``plan.build`` and fetched with ``resolve.resolve_each``, the
-same path ``injector check`` takes; each value is then expanded into the encodings it may be
+time). They are planned with ``plan.build`` and fetched with ``prepare.prepare``, the same
+step exec and ``injector check`` take; each value is then expanded into the encodings it may be
 baked in as (raw, base64 at every alignment, URL-encoded, JSON-escaped, hex) and handed to the
 detector's one automaton. Hits name the reference, never the value.
 """
@@ -15,9 +15,9 @@ import json
 import urllib.parse
 from typing import TYPE_CHECKING, NamedTuple
 
-from injector import envfile, plan
+from injector import envfile, inputs, plan
 from injector.deadline import Deadline
-from injector.errors import ConfigError, InjectorError
+from injector.errors import ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -36,33 +36,32 @@ class Known(NamedTuple):
 
 
 def load(path: str, config: Config) -> list[Known]:
-    """Read FILE, fetch every reference, and return the encodings to search for."""
-    environ = _read(path)
-    the_plan = plan.build(environ, config)
-    refs = the_plan.references()
-    if not refs:
-        raise ConfigError(f"--known-from {path} names no reference")
-    from injector.resolve import resolve_each  # noqa: PLC0415 - imports botocore
+    """Read FILE, fetch every reference through ``prepare``, and return the encodings to find.
 
-    outcome = resolve_each(refs, Deadline(config.timeout), config.max_concurrency)
+    ``prepare`` is the one preparation step exec and check use: the same plan, credentials,
+    batching, deadline and validation; its first failure stops the scan (fail closed).
+    """
+    from injector.prepare import prepare  # noqa: PLC0415 - imports botocore lazily
+
+    deadline = Deadline(config.timeout)
+    environ = _read(path, config, deadline)
+    the_plan = plan.build(environ, config)
+    if not the_plan:
+        raise ConfigError(f"--known-from {path} names no reference")
+    prepared = prepare(the_plan, config, deadline)
+    values = {**prepared.env, **prepared.expanded, **prepared.files}
+    by_variable = {d.variable: str(d.reference) for d in the_plan.deliveries}
     patterns: list[Known] = []
-    for ref in refs:
-        result = outcome[ref]
-        if isinstance(result, InjectorError):
-            raise result
-        if result is None or len(result) < MIN_LENGTH:
-            continue
-        patterns.extend(expand(result.reveal(), str(ref)))
+    for variable, secret in values.items():
+        if len(secret) >= MIN_LENGTH:
+            reference = by_variable.get(variable.removesuffix("_FILE"), by_variable.get(variable))
+            patterns.extend(expand(secret.reveal(), reference or f"{variable} (env-file)"))
     return patterns
 
 
-def _read(path: str) -> dict[str, str]:
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        raise ConfigError(f"cannot read --known-from {path}: {exc.strerror}") from None
-    pairs = envfile.parse(data, reference=path)
+def _read(path: str, config: Config, deadline: Deadline) -> dict[str, str]:
+    data = inputs.read(path, limit=config.max_secret_bytes, deadline=deadline, label="--known-from")
+    pairs = envfile.parse(data, reference=path, deadline=deadline)
     return {name: value.decode("utf-8", "replace") for name, value in pairs}
 
 

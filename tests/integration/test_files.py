@@ -31,8 +31,8 @@ def shm_dir():
 
 def _deliver(environ: dict[str, str], values: dict[str, bytes], config: Config):
     the_plan = plan.build(environ, config)
-    by_ref = {d.reference: Secret(values[d.variable]) for d in the_plan.deliveries}
-    return files.deliver(the_plan, by_ref, config)
+    wanted = {d.variable: Secret(values[d.variable]) for d in the_plan.deliveries if d.to_file}
+    return files.deliver(wanted, config)
 
 
 def test_files_written_with_mode_and_content(shm_dir) -> None:
@@ -99,11 +99,12 @@ def test_failure_removes_every_file_written(shm_dir, monkeypatch) -> None:
 
 def test_symlink_in_place_is_not_followed(shm_dir) -> None:
     """A pre-existing symlink where a secret file goes is refused, never written through."""
-    shm_dir.mkdir()
+    place = files.open_directory(Config(secrets_dir=str(shm_dir)), create=True)
     target = shm_dir / "elsewhere"
     (shm_dir / "A").symlink_to(target)
     with pytest.raises(ConfigError, match="cannot create"):
-        files._create(str(shm_dir / "A"))
+        files._create(place, "A")
+    place.close()
     assert not target.exists()
 
 
