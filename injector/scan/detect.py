@@ -79,6 +79,9 @@ class Detector:
         self._patterns += list(settings.extra)
         self._entropy = _entropy_instances() if rules.ENTROPY.id not in disabled else []
         self._main = self._build_main()
+        # Binaries get the known values only: their own automaton, so the rule literals
+        # (short, frequent in machine code) cost nothing there.
+        self._known_only = _automaton((k.text, (("k", i),)) for i, k in self._known_words().items())
         self._keywords = _automaton((kw, (KEYWORD_TOKEN,)) for kw in rules.KEYWORDS)
 
     def _build_main(self) -> Any:  # noqa: ANN401 - ahocorasick.Automaton is untyped
@@ -89,9 +92,16 @@ class Detector:
         for index, pattern in enumerate(self._patterns):
             for literal in pattern.literals:
                 words.setdefault(literal, []).append(("o", index))
-        for index, known in enumerate(self.known):
+        for index, known in self._known_words().items():
             words.setdefault(known.text, []).append(("k", index))
         return _automaton((word, tuple(tokens)) for word, tokens in words.items())
+
+    def _known_words(self) -> dict[int, Known]:
+        """Return one known encoding per distinct text (the first reference that has it)."""
+        first: dict[str, int] = {}
+        for index, known in enumerate(self.known):
+            first.setdefault(known.text, index)
+        return {index: self.known[index] for index in first.values()}
 
     def nested(self) -> Detector:
         """Return the detector to use inside an archive found in a layer (the same one)."""
@@ -130,7 +140,7 @@ class Detector:
         binary = b"\0" in data[:SNIFF]
         windows: dict[int, set[tuple[str, int]]] = {}
         found: list[tuple[int, Match]] = []
-        for end, tokens in _iter(self._main, text):
+        for end, tokens in _iter(self._known_only if binary else self._main, text):
             known = [t for t in tokens if t[0] == "k"]
             found.extend((end, self._known_match(t[1])) for t in known)
             if not binary and len(known) < len(tokens):
