@@ -68,6 +68,7 @@ def bases(prefix: list[str], work: Path) -> list[dict]:
         subprocess.run(["docker", "save", "-o", str(archive), image], check=True)
         env = {**os.environ, "XDG_CACHE_HOME": str(work / f"cache-{kind}"), "PYTHONPATH": str(ROOT)}
         argv = [*prefix, "scan", f"docker-archive:{archive}", "--format", "json"]
+        single = timed([*argv, "--jobs", "1", "--no-cache"], env)
         cold = timed(argv, env)
         cached = timed(argv, env)
         document = json.loads(cold[2].stdout)
@@ -75,6 +76,8 @@ def bases(prefix: list[str], work: Path) -> list[dict]:
             {
                 "kind": kind,
                 "bytes": layer_bytes(document),
+                "layers": len(document["layers"]),
+                "single": single[:2],
                 "cold": cold[:2],
                 "cached": cached[:2],
                 "findings": document["findings"],
@@ -154,6 +157,7 @@ def detect_secrets_recall() -> tuple[int, int]:
 
 
 def report(
+    binary: str | None,
     rows: list[dict],
     recalls: list[tuple[str, int, int]],
     side: list[tuple],
@@ -164,20 +168,24 @@ def report(
         "# `injector scan` figures",
         "",
         (
-            f"Measured {time.strftime('%Y-%m-%d')} by `bench/scan_bench.py` on this project's "
-            "2-core "
-            "machine (shared, noisy); compare within a table, not across days."
+            f"Measured {time.strftime('%Y-%m-%d')} by `bench/scan_bench.py` (binary: "
+            f"{binary or 'python -m injector'}) on this project's 2-core machine, shared with "
+            "other work (noisy); compare within a table, not across days."
         ),
         "",
         "## Speed on the clean bases (`docker save` archives)",
         "",
-        "| image | layer bytes | cold s | cold MB/s | cached s | peak RSS cold | peak RSS cached |",
-        "|---|---|---|---|---|---|---|",
+        (
+            "| image | layers | layer bytes | --jobs 1 s | cold s | cold MB/s | cached s "
+            "| peak RSS cold | peak RSS cached |"
+        ),
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         mb = r["bytes"] / 1e6
         out.append(
-            f"| {r['kind']} | {mb:.1f} MB | {r['cold'][0]:.2f} | {mb / r['cold'][0]:.1f} | "
+            f"| {r['kind']} | {r['layers']} | {mb:.1f} MB | {r['single'][0]:.2f} | "
+            f"{r['cold'][0]:.2f} | {mb / r['cold'][0]:.1f} | "
             f"{r['cached'][0]:.2f} | {r['cold'][1] / 1024:.0f} MiB | "
             f"{r['cached'][1] / 1024:.0f} MiB |"
         )
@@ -241,7 +249,7 @@ def main() -> None:
                 extract_layers(r["archive"], work / f"x-{r['kind']}")
                 wall, count = detect_secrets_run(work / f"x-{r['kind']}")
                 side.append((r["kind"], r["cold"][0], wall, len(r["findings"]), count))
-        text = report(rows, recall(), side, detect_secrets_recall())
+        text = report(args.binary, rows, recall(), side, detect_secrets_recall())
     Path(args.out).write_text(text)
     print(text)
 

@@ -402,3 +402,41 @@ def test_skip_layers_of(tmp_path) -> None:
     _, skipped = scan(target, "--skip-layers-of", other)
     assert full["findings"]
     assert skipped["findings"] == []
+
+
+def test_config_allow_disable_and_extra_rule(tmp_path) -> None:
+    """--config allowlists paths, disables rules and adds a rule of the organisation's own."""
+    token = "acme_" + si.password(32).lower()
+    runner.EXTRA_SECRETS.add(token.encode())
+    layer = si.Layer(
+        {
+            "/root/.ssh/id_rsa": VALUES[0].encode(),
+            "/app/acme.txt": f"key {token}\n".encode(),
+            "/app/tests/fixture.env": f"AWS_ACCESS_KEY_ID={VALUES[1]}\n".encode(),
+        }
+    )
+    target = write(si.Image([layer]), "legacy", tmp_path)
+    config = tmp_path / "scan.toml"
+    config.write_text(
+        'allow_paths = ["/app/tests/*"]\n'
+        'disable = ["ssh-private-key-file"]\n'
+        "[[rule]]\n"
+        'id = "acme-token"\n'
+        "regex = 'acme_[a-z0-9]{32}'\n"
+        'keywords = ["acme_"]\n'
+        'severity = "critical"\n'
+    )
+    _, document = scan(target, "--config", str(config))
+    found = {(f["rule"], f["path"], f["severity"]) for f in document["findings"]}
+    assert found == {
+        ("private-key", "/root/.ssh/id_rsa", "critical"),
+        ("acme-token", "/app/acme.txt", "critical"),
+    }
+    assert token not in json.dumps(document)
+
+
+def test_help_lists_scan() -> None:
+    """``injector help`` shows the scan command; ``scan --help`` prints help, exit 0."""
+    proc = runner.run({"PATH": os.environ["PATH"]}, "scan", "--help")
+    assert proc.code == 0
+    assert b"injector scan TARGET" in proc.stdout
