@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from injector.scan import configscan, rules, visibility
@@ -54,13 +55,32 @@ def _message(rule: rules.Rule, detail: str, index: int, path: str, hidden: int |
 
 def from_config(image: Image, detector: Detector, target: str) -> list[Finding]:
     """Every finding of the image config (env, labels, commands, history)."""
-    history = image.config.get("history")
-    layer_of = _history_layers(history if isinstance(history, list) else [])
+    raw_history = image.config.get("history")
+    history: list[Any] = raw_history if isinstance(raw_history, list) else []
+    layer_of = _history_layers(history)
     name = image.tags[0] if image.tags else target
-    return [
-        _config_finding(item, image, layer_of, name, history)
-        for item in configscan.scan(image.config, detector)
-    ]
+    items = list(configscan.scan(image.config, detector))
+    hidden = _secrets_by_history(items)
+    known = [k.text for k in detector.known]
+    out = []
+    for item in items:
+        finding = _config_finding(item, image, layer_of, name)
+        if item.history is not None:
+            entry = history[item.history]
+            raw = str(entry.get("created_by", "")) if isinstance(entry, dict) else ""
+            scrubbed = scrub(raw, hidden.get(item.history, []), known)
+            finding = replace(finding, created_by=scrubbed)
+        out.append(finding)
+    return out
+
+
+def _secrets_by_history(items: list[configscan.Item]) -> dict[int, list[str]]:
+    """Every secret found in each history entry: all are hidden in its created_by."""
+    found: dict[int, list[str]] = {}
+    for item in items:
+        if item.history is not None and item.match.secret:
+            found.setdefault(item.history, []).append(item.match.secret)
+    return found
 
 
 def _config_finding(
@@ -68,14 +88,10 @@ def _config_finding(
     image: Image,
     layer_of: dict[int, int],
     target: str,
-    history: Any,  # noqa: ANN401
 ) -> Finding:
     rule, match = item.match.rule, item.match
     layer = layer_of.get(item.history) if item.history is not None else None
     created_by = None
-    if item.history is not None:
-        raw = str(history[item.history].get("created_by", ""))
-        created_by = scrub(raw, [match.secret] if match.secret else [])
     if rule.id == rules.KNOWN_VALUE.id:
         message = f"the value of {match.detail.split(' ', 1)[0]} is in {item.source} {item.path}"
     elif rule.id == rules.USES_REFERENCE.id:

@@ -6,6 +6,11 @@ none at all for values shorter than eight characters.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 LONG = 16
 MEDIUM = 8
 MAX_CREATED_BY = 160
@@ -21,8 +26,11 @@ def redact(value: str) -> str:
     return f"({size} chars)"
 
 
-def scrub(text: str, secrets: list[str]) -> str:
-    """Return *text* with every secret replaced by its redaction, cut to a readable length."""
+def scrub(text: str, secrets: list[str], known: Sequence[str] = ()) -> str:
+    """Return *text* with every secret redacted and every known value removed, then cut."""
+    for value in sorted(known, key=len, reverse=True):
+        if value:
+            text = text.replace(value, "[known value]")
     for secret in sorted(secrets, key=len, reverse=True):
         if secret:
             text = text.replace(secret, f"[{redact(secret)}]")

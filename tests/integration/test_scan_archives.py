@@ -440,3 +440,16 @@ def test_help_lists_scan() -> None:
     proc = runner.run({"PATH": os.environ["PATH"]}, "scan", "--help")
     assert proc.code == 0
     assert b"injector scan TARGET" in proc.stdout
+
+
+def test_created_by_hides_every_secret_of_its_entry(tmp_path) -> None:
+    """A history line with two secrets shows neither in any finding's created_by."""
+    one, two = si.github_token(), si.github_token()
+    runner.EXTRA_SECRETS.update({one.encode(), two.encode()})
+    history = [{"created_by": f"|2 A_TOKEN={one} B_TOKEN={two} /bin/sh -c make"}]
+    target = write(si.Image([si.Layer({"/a": b"x"})], history=history), "legacy", tmp_path)
+    _, document = scan(target)
+    assert len(document["findings"]) == 2
+    text = json.dumps(document)
+    assert one not in text
+    assert two not in text

@@ -25,7 +25,11 @@ def test_short_password_found_only_by_known_value(aws_env, moto, tmp_path) -> No
             "/app/blob.txt": base64.b64encode(b"k=" + value.encode()),
         }
     )
-    image = si.Image([layer0, si.Layer(whiteouts=["/app/notes.txt"])])
+    history = [
+        {"created_by": f"/bin/sh -c echo {value} > /dev/null"},
+        {"created_by": "/bin/sh -c rm /app/notes.txt"},
+    ]
+    image = si.Image([layer0, si.Layer(whiteouts=["/app/notes.txt"])], history=history)
     target = "docker-archive:" + str(si.write_legacy(image, tmp_path / "a.tar"))
     known = tmp_path / "known.env"
     known.write_text("DB_PASSWORD=ref+awsssm://prod/db\n")
@@ -38,8 +42,10 @@ def test_short_password_found_only_by_known_value(aws_env, moto, tmp_path) -> No
     env["XDG_CACHE_HOME"] = str(tmp_path / "known-cache")
     proc = runner.run(env, "scan", target, "--format", "json", "--known-from", str(known))
     assert proc.code == 1, proc.err
-    found = {(f["path"], f["deleted_in_layer"]): f for f in json.loads(proc.stdout)["findings"]}
-    assert set(found) == {("/app/notes.txt", 1), ("/app/blob.txt", None)}
+    document = json.loads(proc.stdout)
+    found = {(f["path"], f["deleted_in_layer"]): f for f in document["findings"]}
+    assert set(found) == {("/app/notes.txt", 1), ("/app/blob.txt", None), ("history/0", None)}
+    assert found["history/0", None]["created_by"] == "/bin/sh -c echo [known value] > /dev/null"
     note = found["/app/notes.txt", 1]
     assert (note["rule"], note["severity"], note["redacted"]) == ("known-value", "critical", "")
     assert "ref+awsssm://prod/db" in note["message"]
