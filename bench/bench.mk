@@ -3,6 +3,7 @@
 #   make bench         every benchmark, 12+ runs each -> bench/results.md and README.md's
 #                      performance block (BENCH_ARGS=--build also times make binary-local)
 #   make bench-quick   the same with 3 runs each, a smoke run -> build/bench/quick/results.md
+#   make bench-scan    `injector scan` figures -> bench/scan.md (dist/injector, test images)
 #
 # Uses dist/injector as it is (build it first: make binary-local), a moto server and our
 # latency proxy on 127.0.0.1, Docker for the container rows, and creates build/bench-venv
@@ -10,10 +11,13 @@
 
 BENCH_ARGS ?=
 
-.PHONY: bench bench-quick
+.PHONY: bench bench-quick bench-scan
 
 bench: $(STAMP)
 	$(PY) bench/bench.py $(BENCH_ARGS)
 
 bench-quick: $(STAMP)
 	$(PY) bench/bench.py --quick $(BENCH_ARGS)
+
+bench-scan: $(STAMP)
+	$(PY) bench/scan_bench.py --binary dist/injector --side-by-side busybox,alpine,debian

@@ -191,3 +191,11 @@ def test_exec_path_imports_no_scan_module() -> None:
     assert not [m for m in imported if m.startswith("injector.scan")]
     assert "ahocorasick" not in proc.stderr
     assert "detect_secrets" not in proc.stderr
+
+
+def test_command_flags_match_the_scan_module() -> None:
+    """The thin command module declares exactly the options the scan module reads."""
+    from injector.commands import scan as command
+    from injector.scan import main
+
+    assert command.FLAGS == main.FLAGS
