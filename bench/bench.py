@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import path_load  # noqa: E402
 import report  # noqa: E402
 
 from tests.support.aws_seed import FAKE_CREDENTIALS, REGION, Seeder  # noqa: E402
@@ -783,7 +784,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def collect(args: argparse.Namespace) -> dict[str, Any]:
+def collect(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR0915 - the sections in order
     """Run every section and return the numbers."""
     runs = args.runs or (3 if args.quick else 12)
     have_binary = BINARY.exists()
@@ -820,6 +821,13 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:
                 home, proxy, refs, 1 if args.quick else 3)
             data["scaling"]["analysis"] = scaling_analysis(
                 data["scaling"]["timeline"], data["scaling"]["rows"])
+            log("3d. 200 SSM parameters: one path vs 200 references")
+            path_load.seed(seeder)
+            data["path_load"] = path_load.section(
+                proxy, injector_variants(aws_env(home, proxy.url), have_binary),
+                max(3, runs // 3) if args.quick else max(6, runs // 2),
+                helpers={"run_once": run_once, "summary": summary, "target": DATE_TARGET,
+                         "latency": LATENCY})
             data["load"]["size"] = os.getloadavg()
             data["size"] = section_size(data["startup"], data["one_secret"], args.build)
             if not args.no_docker:

@@ -240,6 +240,8 @@ def render_results(data: Data) -> str:  # noqa: PLR0915 - one linear document
              str(r["calls"])] for r in extra
         ])
 
+    out += _path_load(data.get("path_load", []))
+
     size = data.get("size", {})
     out += ["", "## 4. Size, memory, build", ""]
     out += table(["item", "value"], [
@@ -365,6 +367,20 @@ def render_readme(data: Data) -> str:
         text = "; ".join(extra)
         lines += ["", text[:1].upper() + text[1:] + "."]
     return "\n".join(lines)
+
+
+def _path_load(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Render bench/path_load.py's rows: one SSM path against as many references."""
+    if not rows:
+        return []
+    out = ["", "### 200 SSM parameters: one path vs 200 references, 20 ms per request", ""]
+    out += table(["variant", "form", "to exec", "API calls"], [
+        [f"`{r['variant']}`", r["form"], fmt_stats(r["exec"]),
+         f"{r['calls']} ({', '.join(f'{k} {v}' for k, v in sorted(r['operations'].items()))})"]
+        for r in rows
+    ])
+    return [*out, "", ("Pages of a path follow one another (each needs the previous "
+                       "NextToken); references are batched in parallel.")]
 
 
 def _max_rss(*rows: Mapping[str, Any] | None) -> float:

@@ -113,6 +113,7 @@ def _standard_streams() -> None:
 def main(argv: Sequence[str]) -> int:
     """Run injector; returns an exit code only when it does not exec."""
     try:
+        _restore_cwd()
         return _main(argv, os.environ)
     except InjectorError as err:
         _report(err)
@@ -123,6 +124,15 @@ def main(argv: Sequence[str]) -> int:
         lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
         log.error("internal_error", error=type(exc).__name__, traceback="".join(lines))
         return SOFTWARE
+
+
+def _restore_cwd() -> None:
+    """First of all: back to the caller's working directory (the launchers are in "/")."""
+    try:
+        launchers.restore_cwd(os.environ)
+    except OSError as err:
+        msg = f"cannot return to the working directory {err.filename}: {err.strerror}"
+        raise InjectorError(msg) from None
 
 
 def _report(err: InjectorError) -> None:

@@ -29,6 +29,7 @@ six==1.17.0
 urllib3==2.8.0
 certifi==2026.10.18
 structlog==26.1.0
+pyyaml==6.0.4
 pyelftools==0.33
 bc-detect-secrets==1.5.52
 pyahocorasick==2.3.1
@@ -36,7 +37,6 @@ zstandard==0.25.0
 requests==2.34.2
 charset-normalizer==3.5.3
 idna==3.20
-pyyaml==6.0.4
 unidiff==1.0.1
 "
 
