@@ -17,7 +17,7 @@ help:
 
 $(STAMP): pyproject.toml
 	$(PYTHON_SYSTEM) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[test,build]'
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test,build,scan]'
 	touch $@
 
 venv: $(STAMP)

@@ -5,6 +5,7 @@
 #                      BENCH_ARGS="--baseline OLD/injector" measures an older build beside
 #                      dist/injector, e.g. main's, for issue 15's "no slower" check)
 #   make bench-quick   the same with 3 runs each, a smoke run -> build/bench/quick/results.md
+#   make bench-scan    `injector scan` figures -> bench/scan.md (dist/injector, test images)
 #
 # Uses dist/injector (and dist/injector-linux-arm64, emulated, when present) as it is (build it first: make binary-local), a moto server and our
 # latency proxy on 127.0.0.1, Docker for the container rows, and creates build/bench-venv
@@ -12,7 +13,7 @@
 
 BENCH_ARGS ?=
 
-.PHONY: bench bench-quick
+.PHONY: bench bench-quick bench-scan
 
 # With dist/injector-linux-arm64 present, qemu-aarch64 is registered for the run (section 4b).
 BENCH_EMULATION = $(if $(wildcard dist/injector-linux-arm64),packaging/qemu-binfmt.sh arm64 run)
@@ -22,3 +23,6 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BENCH_EMULATION) $(PY) bench/bench.py --quick $(BENCH_ARGS)
+
+bench-scan: $(STAMP)
+	$(PY) bench/scan_bench.py --binary dist/injector --side-by-side busybox,alpine,debian

@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 
     from injector.config import Config
 
-RESERVED = ("exec", "check", "put", "encrypt", "copy", "version", "help")
+RESERVED = ("exec", "check", "put", "encrypt", "copy", "scan", "version", "help")
 # Commands that hold a secret value: core dumps off and not dumpable before the first byte.
-HOLDS_VALUES = frozenset({"check", "put", "encrypt"})
+HOLDS_VALUES = frozenset({"check", "put", "encrypt", "scan"})
 SEED_NAME = "secret_squirrel"
 SEED_ENTRYPOINT = "/bin/dockerstart"
 USAGE = """\
@@ -32,6 +32,8 @@ usage: injector [OPTIONS] [--] COMMAND [ARG...]
        injector put REFERENCE [--kms-key-id KEY | --no-kms] [--from-file PATH]
        injector encrypt --kms-key-id KEY [--context JSON]
        injector copy DEST
+       injector scan TARGET [--format text|json|sarif] [--fail-on LEVEL] [--policy FILE]
+                    [--known-from FILE] [--baseline FILE] [--write-baseline FILE] ...
        injector version | help
 
 Fetches the secrets that environment variables refer to (ref+s3://, ref+awsssm://,

@@ -36,6 +36,13 @@ certifi==2026.10.18
 structlog==26.1.0
 pyyaml==6.0.4
 pyelftools==0.33
+bc-detect-secrets==1.5.52
+pyahocorasick==2.3.1
+zstandard==0.25.0
+requests==2.34.2
+charset-normalizer==3.5.3
+idna==3.20
+unidiff==1.0.1
 "
 
 rm -rf "$WORK"
