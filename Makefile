@@ -27,7 +27,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check injector tests docs bench packaging
-	$(VENV)/bin/ruff format --check injector
+	$(VENV)/bin/ruff format --check injector tests docs bench packaging
 	$(VENV)/bin/mypy
 
 unit: $(STAMP)

@@ -70,6 +70,7 @@ def log(msg: str) -> None:
 
 # --------------------------------------------------------------------------- running
 
+
 @dataclass
 class Sample:
     """One run: whole wall time, time to the target's exec, peak RSS of the tree."""
@@ -100,12 +101,20 @@ def run_once(argv: list[str], env: dict[str, str], timeout: float = 300) -> Samp
     command's own: a child forked or vforked from this Python process would report this
     process's ~40 MB as its high-water mark. Every variant pays the same millisecond.
     """
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
-            tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile("r", suffix=".rss") as rss,
+    ):
         wall = time.time_ns()
         start = time.perf_counter()
-        proc = subprocess.Popen(["/usr/bin/time", "-f", "%M %U %S", "-o", rss.name, *argv], env=env,
-                                stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        proc = subprocess.Popen(
+            ["/usr/bin/time", "-f", "%M %U %S", "-o", rss.name, *argv],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+        )
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -158,27 +167,37 @@ def check_value(variant: Variant, name: str, expected: str) -> None:
     """Run the variant once with ``printenv NAME`` and insist on the expected value."""
     sample = run_once([*variant.argv, "/usr/bin/printenv", name], variant.env)
     if sample.code != 0 or sample.stdout.decode() != expected + "\n":
-        msg = (f"{variant.name} did not deliver {name}: exit {sample.code}, "
-               f"stdout {sample.stdout[:80]!r}, stderr {sample.stderr[-400:]!r}")
+        msg = (
+            f"{variant.name} did not deliver {name}: exit {sample.code}, "
+            f"stdout {sample.stdout[:80]!r}, stderr {sample.stderr[-400:]!r}"
+        )
         raise RuntimeError(msg)
 
 
 def base_env(home: Path) -> dict[str, str]:
     """Return a small, fixed environment: nothing of the caller's leaks into the variants."""
-    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8",
-            "TMPDIR": os.environ.get("BENCH_TMPDIR", "/tmp")}
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "TMPDIR": os.environ.get("BENCH_TMPDIR", "/tmp"),
+    }
 
 
 def aws_env(home: Path, endpoint: str) -> dict[str, str]:
     """Return the environment of an AWS client pointed at *endpoint* with fake credentials."""
     env = base_env(home)
     env.update(FAKE_CREDENTIALS)
-    env.update({
-        "AWS_ENDPOINT_URL": endpoint, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_CONFIG_FILE": str(home / "no-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-credentials"),
-    })
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_CONFIG_FILE": str(home / "no-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-credentials"),
+        }
+    )
     return env
 
 
@@ -202,6 +221,7 @@ def injector_variants(env: dict[str, str], have_binary: bool) -> list[Variant]:
 
 # --------------------------------------------------------------------------- sections
 
+
 def section_startup(home: Path, runs: int, have_binary: bool) -> list[dict[str, Any]]:
     """1. No references: injector (frozen, unfrozen) against tini and a direct exec."""
     env = base_env(home)
@@ -217,39 +237,66 @@ def section_startup(home: Path, runs: int, have_binary: bool) -> list[dict[str, 
 def awscli() -> Path:
     """Return build/bench-venv/bin/aws, creating that venv with awscli on demand."""
     aws = BENCH_VENV / "bin" / "aws"
-    probe = subprocess.run([str(aws), "--version"], capture_output=True, text=True,
-                           check=False) if aws.exists() else None
+    probe = (
+        subprocess.run([str(aws), "--version"], capture_output=True, text=True, check=False)
+        if aws.exists()
+        else None
+    )
     if probe is None or f"aws-cli/{AWSCLI_VERSION}" not in probe.stdout + probe.stderr:
         log(f"creating {BENCH_VENV} with awscli=={AWSCLI_VERSION} (once)")
         subprocess.run(["/usr/bin/python3", "-m", "venv", "--clear", str(BENCH_VENV)], check=True)
-        subprocess.run([str(BENCH_VENV / "bin" / "pip"), "install", "-q",
-                        "--disable-pip-version-check", f"awscli=={AWSCLI_VERSION}"], check=True)
+        subprocess.run(
+            [
+                str(BENCH_VENV / "bin" / "pip"),
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                f"awscli=={AWSCLI_VERSION}",
+            ],
+            check=True,
+        )
     return aws
 
 
 def section_one_secret(
-    home: Path, moto_url: str, runs: int, have_binary: bool,
+    home: Path,
+    moto_url: str,
+    runs: int,
+    have_binary: bool,
 ) -> tuple[list[dict[str, Any]], str]:
     """2. One S3 secret: injector against the AWS CLI wrapper and a boto3 script."""
     env = aws_env(home, moto_url)
     env["V"] = "ref+s3://bench/one"
     aws = awscli()
-    version = subprocess.run([str(aws), "--version"], capture_output=True, text=True,
-                             check=False, env=env)
+    version = subprocess.run(
+        [str(aws), "--version"], capture_output=True, text=True, check=False, env=env
+    )
     wrapper = f'V=$({aws} s3 cp s3://bench/one -) exec "$@"'
     variants = injector_variants(env, have_binary)
-    variants.append(Variant("sh -c 'V=$(aws s3 cp s3://bench/one -) exec ...' (AWS CLI v1)",
-                            ["/bin/sh", "-c", wrapper, "sh"], dict(env)))
-    variants.append(Variant("boto3 script (bench/boto3_fetch.py)",
-                            [str(VENV_PY), str(ROOT / "bench" / "boto3_fetch.py")], dict(env)))
+    variants.append(
+        Variant(
+            "sh -c 'V=$(aws s3 cp s3://bench/one -) exec ...' (AWS CLI v1)",
+            ["/bin/sh", "-c", wrapper, "sh"],
+            dict(env),
+        )
+    )
+    variants.append(
+        Variant(
+            "boto3 script (bench/boto3_fetch.py)",
+            [str(VENV_PY), str(ROOT / "bench" / "boto3_fetch.py")],
+            dict(env),
+        )
+    )
     variants.append(Variant("direct exec", [], dict(env)))
     for variant in variants[:-1]:
         # $(...) drops the trailing newline; the others are byte-exact.
         check_value(variant, "V", SECRET.rstrip("\n") if "aws s3" in variant.name else SECRET)
     measure(variants, runs)
     cli = (version.stdout + version.stderr).strip()
-    note = (f"AWS CLI: `{cli}` in its own venv ({BENCH_VENV.relative_to(ROOT)}); boto3 script: "
-            "`.venv`'s python3 with boto3 1.44.5.")
+    note = (
+        f"AWS CLI: `{cli}` in its own venv ({BENCH_VENV.relative_to(ROOT)}); boto3 script: "
+        "`.venv`'s python3 with boto3 1.44.5."
+    )
     return [summary(v) for v in variants], note
 
 
@@ -268,7 +315,11 @@ def seed_services(seeder: Seeder) -> dict[str, str]:
 
 
 def section_services(
-    home: Path, moto_url: str, refs: dict[str, str], runs: int, have_binary: bool,
+    home: Path,
+    moto_url: str,
+    refs: dict[str, str],
+    runs: int,
+    have_binary: bool,
 ) -> list[dict[str, Any]]:
     """2b. One secret of each other service: injector against an equivalent boto3 script."""
     result = []
@@ -276,23 +327,33 @@ def section_services(
         env = aws_env(home, moto_url)
         env["V"] = refs[service]
         variants = injector_variants(env, have_binary)
-        variants.append(Variant(f"boto3 script (bench/{script})",
-                                [str(VENV_PY), str(ROOT / "bench" / script)], dict(env)))
+        variants.append(
+            Variant(
+                f"boto3 script (bench/{script})",
+                [str(VENV_PY), str(ROOT / "bench" / script)],
+                dict(env),
+            )
+        )
         for variant in variants:
             check_value(variant, "V", SECRET)
         measure(variants, runs)
         result.append({"service": service, "what": what, "rows": [summary(v) for v in variants]})
-        log(f"2b. {what}: " + ", ".join(
-            f"{v.name} {statistics.median(s.exec_ms or 0 for s in v.samples):.0f} ms"
-            for v in variants))
+        log(
+            f"2b. {what}: "
+            + ", ".join(
+                f"{v.name} {statistics.median(s.exec_ms or 0 for s in v.samples):.0f} ms"
+                for v in variants
+            )
+        )
     return result
 
 
 def section_items(runs: int, *, count: bool) -> dict[str, Any]:
     """Measure what each item of issue 15 saves (bench/items.py, unfrozen, CPU ms)."""
     argv = [str(VENV_PY), str(ROOT / "bench" / "items.py"), "--runs", str(runs)]
-    done = subprocess.run(argv + (["--instructions"] if count else []),
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        argv + (["--instructions"] if count else []), capture_output=True, text=True, check=True
+    )
     result: dict[str, Any] = json.loads(done.stdout)
     return result
 
@@ -304,8 +365,9 @@ def seed_scaling(seeder: Seeder, count: int) -> list[str]:
     for i in range(count):
         kind = i % 3
         if kind == 0:
-            seeder.client("s3").put_object(Bucket="bench-scale", Key=f"k{i:04d}",
-                                           Body=f"s3-{i}".encode())
+            seeder.client("s3").put_object(
+                Bucket="bench-scale", Key=f"k{i:04d}", Body=f"s3-{i}".encode()
+            )
             refs.append(f"ref+s3://bench-scale/k{i:04d}")
         elif kind == 1:
             seeder.parameter(f"/bench/p{i:04d}", f"ssm-{i}")
@@ -322,7 +384,11 @@ def scaling_runs(size: int, runs: int) -> int:
 
 
 def section_scaling(  # noqa: PLR0913, PLR0917 - the section's whole context
-    home: Path, proxy: Proxy, refs: list[str], runs: int, have_binary: bool,
+    home: Path,
+    proxy: Proxy,
+    refs: list[str],
+    runs: int,
+    have_binary: bool,
     sizes: tuple[int, ...],
 ) -> dict[str, Any]:
     """3. 1-1,000 secrets with 20 ms per request: time and API calls."""
@@ -355,20 +421,38 @@ def section_scaling(  # noqa: PLR0913, PLR0917 - the section's whole context
             per_run = counts[variant.name]
             totals = [sum(c.values()) for c in per_run]
             row = summary(variant)
-            rows.append({
-                "variant": variant.name, "n": size, "mix": mix, "exec": row["exec"],
-                "exit": row["exit"], "rss": row["rss"], "cpu": row["cpu"], "calls": max(totals),
-                "calls_min": report.minimum_calls(mix), "operations": per_run[-1],
-            })
-        log(f"scaling {size}: " + ", ".join(
-            f"{r['variant']} {r['exec']['median']:.0f} ms {r['calls']} calls"
-            for r in rows if r["n"] == size))
+            rows.append(
+                {
+                    "variant": variant.name,
+                    "n": size,
+                    "mix": mix,
+                    "exec": row["exec"],
+                    "exit": row["exit"],
+                    "rss": row["rss"],
+                    "cpu": row["cpu"],
+                    "calls": max(totals),
+                    "calls_min": report.minimum_calls(mix),
+                    "operations": per_run[-1],
+                }
+            )
+        log(
+            f"scaling {size}: "
+            + ", ".join(
+                f"{r['variant']} {r['exec']['median']:.0f} ms {r['calls']} calls"
+                for r in rows
+                if r["n"] == size
+            )
+        )
     proxy.clear_rules()
     return {"latency_ms": LATENCY * 1000, "concurrency": 16, "rows": rows}
 
 
 def section_concurrency(
-    home: Path, proxy: Proxy, refs: list[str], runs: int, have_binary: bool,
+    home: Path,
+    proxy: Proxy,
+    refs: list[str],
+    runs: int,
+    have_binary: bool,
 ) -> list[dict[str, Any]]:
     """Diagnosis: 100 and 1,000 secrets at INJECTOR_MAX_CONCURRENCY 4, 16 and 64."""
     if not have_binary:
@@ -387,15 +471,24 @@ def section_concurrency(
         for variant in variants:
             proxy.clear()
             run_once([*variant.argv, "/bin/true"], variant.env)
-            rows.append({"variant": "dist/injector", "n": size,
-                         "concurrency": int(variant.name),
-                         "exec": summary(variant)["exec"], "calls": len(proxy.operations())})
+            rows.append(
+                {
+                    "variant": "dist/injector",
+                    "n": size,
+                    "concurrency": int(variant.name),
+                    "exec": summary(variant)["exec"],
+                    "calls": len(proxy.operations()),
+                }
+            )
     proxy.clear_rules()
     return rows
 
 
 def section_timeline(
-    home: Path, proxy: Proxy, refs: list[str], runs: int,
+    home: Path,
+    proxy: Proxy,
+    refs: list[str],
+    runs: int,
 ) -> list[dict[str, Any]]:
     """Why the time grows with the count: bench/timeline.py, median of *runs* per size."""
     proxy.clear_rules()
@@ -407,16 +500,25 @@ def section_timeline(
         env["INJECTOR_LOG_LEVEL"] = "error"
         results = []
         for _ in range(runs):
-            done = subprocess.run([str(VENV_PY), str(ROOT / "bench" / "timeline.py")], env=env,
-                                  capture_output=True, text=True, check=True)
+            done = subprocess.run(
+                [str(VENV_PY), str(ROOT / "bench" / "timeline.py")],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             results.append(json.loads(done.stdout))
         row = timeline_row(size, results)
         if size in {1, 100}:
             patched = []
             for _ in range(runs):
-                done = subprocess.run([str(VENV_PY), str(ROOT / "bench" / "timeline.py"),
-                                       "--prototype"], env=env, capture_output=True, text=True,
-                                      check=True)
+                done = subprocess.run(
+                    [str(VENV_PY), str(ROOT / "bench" / "timeline.py"), "--prototype"],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
                 patched.append(json.loads(done.stdout)["check_ms"])
             row["prototype_resolve_ms"] = statistics.median(patched)
         rows.append(row)
@@ -438,12 +540,16 @@ def timeline_row(size: int, results: list[dict[str, Any]]) -> dict[str, Any]:
                 return None
             value: float = found[0]["end"] - found[0]["start"] if key == "ms" else found[0][key]
             return value - result["imports_ms"] if key != "ms" else value
+
         return pick
 
     kinds = ("create", "call", "http")
-    row: dict[str, Any] = {"n": size, "runs": len(results),
-                           "resolve_ms": med(lambda r: r["check_ms"]),
-                           "imports_ms": med(lambda r: r["imports_ms"])}
+    row: dict[str, Any] = {
+        "n": size,
+        "runs": len(results),
+        "resolve_ms": med(lambda r: r["check_ms"]),
+        "imports_ms": med(lambda r: r["imports_ms"]),
+    }
     for kind in kinds:
         for key in ("sum", "mean", "max", "n"):
             row[f"{kind}_{key}"] = med(lambda r, k=kind, f=key: r["kinds"].get(k, {}).get(f))
@@ -463,15 +569,17 @@ def scaling_analysis(timeline: list[dict[str, Any]], rows: list[dict[str, Any]])
     verdict = report.scaling_verdict(rows)
     mine = {row["n"]: row for row in rows if row["variant"] == report.BINARY}
     lines = [
-        (f"Instrumented `python -m injector check` (bench/timeline.py), medians of "
-        f"{hundred['runs']} runs: resolving 1 secret takes {one['resolve_ms']:.0f} ms (S3 "
-        f"client {one['s3_create_ms']:.0f}, the one call {one['call_sum']:.0f}, of which the "
-        f"HTTP round trip {one['http_sum']:.0f}: the first request of a process also pays "
-        f"the connection and botocore's first-call work); 100 secrets take "
-        f"{hundred['resolve_ms']:.0f} ms: SSM client {hundred['ssm_create_ms'] or 0:.0f}, "
-        f"Secrets Manager client {hundred['secretsmanager_create_ms'] or 0:.0f}, 40 calls "
-        f"with a mean round trip of {hundred['http_mean']:.0f} ms (max "
-        f"{hundred['http_max']:.0f}) for 20 ms of injected latency."),
+        (
+            f"Instrumented `python -m injector check` (bench/timeline.py), medians of "
+            f"{hundred['runs']} runs: resolving 1 secret takes {one['resolve_ms']:.0f} ms (S3 "
+            f"client {one['s3_create_ms']:.0f}, the one call {one['call_sum']:.0f}, of which the "
+            f"HTTP round trip {one['http_sum']:.0f}: the first request of a process also pays "
+            f"the connection and botocore's first-call work); 100 secrets take "
+            f"{hundred['resolve_ms']:.0f} ms: SSM client {hundred['ssm_create_ms'] or 0:.0f}, "
+            f"Secrets Manager client {hundred['secretsmanager_create_ms'] or 0:.0f}, 40 calls "
+            f"with a mean round trip of {hundred['http_mean']:.0f} ms (max "
+            f"{hundred['http_max']:.0f}) for 20 ms of injected latency."
+        ),
     ]
     if 1 in mine and 100 in mine and mine[1].get("cpu"):
         cpu1, cpu100 = mine[1]["cpu"]["median"], mine[100]["cpu"]["median"]
@@ -481,7 +589,8 @@ def scaling_analysis(timeline: list[dict[str, Any]], rows: list[dict[str, Any]])
             f"{wall1:.0f} -> {wall100:.0f} ms. The extra CPU is two more botocore clients "
             "plus building, signing and parsing 40 requests, all under the GIL; the rest "
             "is waiting on moto and the proxy, single Python processes sharing the same 2 "
-            "cores (AWS would not add their CPU).")
+            "cores (AWS would not add their CPU)."
+        )
     if hundred.get("prototype_resolve_ms") is not None:
         lines.append(
             f"`Clients._lock` is held while a client is built (every worker waits), and "
@@ -493,7 +602,8 @@ def scaling_analysis(timeline: list[dict[str, Any]], rows: list[dict[str, Any]])
             f"{hundred['prototype_resolve_ms']:.0f} ms against {one['resolve_ms']:.0f} / "
             f"{hundred['resolve_ms']:.0f} as is: ordering and locking are not what costs "
             "time (the work is GIL-bound either way), and the pool size is not either (see "
-            "the concurrency table below).")
+            "the concurrency table below)."
+        )
     if not verdict["time_ok"]:
         lines.append(
             "The 100-secret case exceeds 2x mainly because the 1-secret baseline is only "
@@ -502,34 +612,41 @@ def scaling_analysis(timeline: list[dict[str, Any]], rows: list[dict[str, Any]])
             "parsing run under the GIL while moto and the proxy, Python processes on the "
             "same 2 cores, do their share; on a loaded machine their CPU dominates. The "
             "batches are queued S3 first, so the SSM and Secrets Manager clients are only "
-            "created after the S3 calls (see the timeline).")
+            "created after the S3 calls (see the timeline)."
+        )
     return lines
 
 
-def section_size(startup: list[dict[str, Any]], one: list[dict[str, Any]],
-                 build: bool) -> dict[str, Any]:
+def section_size(
+    startup: list[dict[str, Any]], one: list[dict[str, Any]], build: bool
+) -> dict[str, Any]:
     """4. Binary size, peak RSS (from sections 1 and 2), build time."""
     result: dict[str, Any] = {}
     if BINARY.exists():
         result["binary_bytes"] = BINARY.stat().st_size
-        sha = subprocess.run(["sha256sum", str(BINARY)], capture_output=True, text=True,
-                             check=False)
+        sha = subprocess.run(
+            ["sha256sum", str(BINARY)], capture_output=True, text=True, check=False
+        )
         result["sha256"] = sha.stdout.split()[0] if sha.stdout else "?"
-        ver = subprocess.run([str(BINARY), "--version"], capture_output=True, text=True,
-                             check=False)
+        ver = subprocess.run(
+            [str(BINARY), "--version"], capture_output=True, text=True, check=False
+        )
         result["version"] = (ver.stdout.strip().splitlines() or ["?"])[0]
-        result["rss_none"] = next((r["rss"] for r in startup if r["name"] == "dist/injector"),
-                                  None)
+        result["rss_none"] = next((r["rss"] for r in startup if r["name"] == "dist/injector"), None)
         result["rss_s3"] = next((r["rss"] for r in one if r["name"] == "dist/injector"), None)
     if build:
         log("timing make binary-local")
         start = time.perf_counter()
-        subprocess.run(["make", "-C", str(ROOT), "binary-local"], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["make", "-C", str(ROOT), "binary-local"], check=True, stdout=subprocess.DEVNULL
+        )
         seconds = time.perf_counter() - start
         BUILD_TIME.parent.mkdir(parents=True, exist_ok=True)
-        BUILD_TIME.write_text(json.dumps({"seconds": seconds, "date": _now(),
-                                          "commit": _commit(), "load": os.getloadavg()}))
+        BUILD_TIME.write_text(
+            json.dumps(
+                {"seconds": seconds, "date": _now(), "commit": _commit(), "load": os.getloadavg()}
+            )
+        )
     result["build"] = build_figure()
     return result
 
@@ -543,16 +660,27 @@ def section_arm64(home: Path, moto_url: str, runs: int) -> dict[str, Any]:
     if not ARM64_BINARY.exists():
         return {"note": "skipped: dist/injector-linux-arm64 missing (make dist)"}
     try:
-        ver = subprocess.run([str(ARM64_BINARY), "--version"], capture_output=True, text=True,
-                             check=False, timeout=300)
+        ver = subprocess.run(
+            [str(ARM64_BINARY), "--version"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
     except OSError as exc:
-        return {"note": f"skipped: the arm64 binary does not run here ({exc.strerror}; "
-                        "`make bench` registers qemu-aarch64 when it is root)"}
-    result: dict[str, Any] = {"binary_bytes": ARM64_BINARY.stat().st_size,
-                              "version": (ver.stdout.strip().splitlines() or ["?"])[0]}
+        return {
+            "note": f"skipped: the arm64 binary does not run here ({exc.strerror}; "
+            "`make bench` registers qemu-aarch64 when it is root)"
+        }
+    result: dict[str, Any] = {
+        "binary_bytes": ARM64_BINARY.stat().st_size,
+        "version": (ver.stdout.strip().splitlines() or ["?"])[0],
+    }
     rows = []
-    for label, env in (("no references", base_env(home)),
-                       ("one S3 secret", {**aws_env(home, moto_url), "V": "ref+s3://bench/one"})):
+    for label, env in (
+        ("no references", base_env(home)),
+        ("one S3 secret", {**aws_env(home, moto_url), "V": "ref+s3://bench/one"}),
+    ):
         variants = [Variant("dist/injector-linux-arm64 (emulated)", [str(ARM64_BINARY)], env)]
         if BINARY.exists():
             variants.append(Variant("dist/injector (native)", [str(BINARY)], dict(env)))
@@ -567,17 +695,24 @@ def build_figure() -> str:
     """Return the recorded build time: ours (--build), else the last `make dist` log's."""
     if BUILD_TIME.exists():
         rec = json.loads(BUILD_TIME.read_text())
-        return (f"`make binary-local`: {rec['seconds']:.0f} s (recorded {rec['date']}, commit "
-                f"{rec['commit'][:12]}, load {rec['load'][0]:.2f})")
+        return (
+            f"`make binary-local`: {rec['seconds']:.0f} s (recorded {rec['date']}, commit "
+            f"{rec['commit'][:12]}, load {rec['load'][0]:.2f})"
+        )
     log_file = ROOT / "build" / "dist.log"
-    found = re.search(r"^real\s+(\d+)m([\d.]+)s", log_file.read_text(errors="replace"),
-                      re.MULTILINE) if log_file.exists() else None
+    found = (
+        re.search(r"^real\s+(\d+)m([\d.]+)s", log_file.read_text(errors="replace"), re.MULTILINE)
+        if log_file.exists()
+        else None
+    )
     if found:
         seconds = int(found.group(1)) * 60 + float(found.group(2))
         when = datetime.fromtimestamp(log_file.stat().st_mtime, UTC).strftime("%Y-%m-%d %H:%M")
-        return (f"`make dist` (container build; build image cached): {seconds:.0f} s, "
-                f"from build/dist.log ({when} UTC); `bench/bench.py --build` times "
-                "`make binary-local` here")
+        return (
+            f"`make dist` (container build; build image cached): {seconds:.0f} s, "
+            f"from build/dist.log ({when} UTC); `bench/bench.py --build` times "
+            "`make binary-local` here"
+        )
     return "not measured (run `bench/bench.py --build`)"
 
 
@@ -585,41 +720,62 @@ def section_container(home: Path, moto_url: str, runs: int) -> tuple[list[dict[s
     """5. Cold ``docker run --rm`` of busybox: injector fetching one secret vs /bin/true."""
     if shutil.which("docker") is None or not BINARY.exists():
         return [], "skipped: docker or dist/injector missing"
-    image = subprocess.run(["docker", "image", "inspect", BUSYBOX], capture_output=True,
-                           check=False)
+    image = subprocess.run(
+        ["docker", "image", "inspect", BUSYBOX], capture_output=True, check=False
+    )
     if image.returncode != 0:
         log(f"{BUSYBOX} missing: tests/e2e/images/build-images.sh busybox")
         subprocess.run([str(ROOT / "tests/e2e/images/build-images.sh"), "busybox"], check=True)
     env = base_env(home)
     aws = aws_env(home, moto_url)
-    flags = [f"--env={k}={aws[k]}" for k in (
-        "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_EC2_METADATA_DISABLED", *FAKE_CREDENTIALS)]
+    flags = [
+        f"--env={k}={aws[k]}"
+        for k in ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_EC2_METADATA_DISABLED", *FAKE_CREDENTIALS)
+    ]
     run = ["docker", "run", "--rm", "--network", "host"]
     with_injector = Variant(
         "docker run ... --entrypoint /sbin/injector busybox /bin/true (one S3 secret)",
-        [*run, "-v", f"{BINARY}:/sbin/injector:ro", "--entrypoint", "/sbin/injector", *flags,
-         "--env=V=ref+s3://bench/one", BUSYBOX], env)
-    plain = Variant("docker run ... --entrypoint /bin/true busybox",
-                    [*run, "--entrypoint", "/bin/true", BUSYBOX], env)
+        [
+            *run,
+            "-v",
+            f"{BINARY}:/sbin/injector:ro",
+            "--entrypoint",
+            "/sbin/injector",
+            *flags,
+            "--env=V=ref+s3://bench/one",
+            BUSYBOX,
+        ],
+        env,
+    )
+    plain = Variant(
+        "docker run ... --entrypoint /bin/true busybox",
+        [*run, "--entrypoint", "/bin/true", BUSYBOX],
+        env,
+    )
     check = run_once([*with_injector.argv, "/bin/sh", "-c", 'printf "%s" "$V"'], env)
     if check.code != 0 or check.stdout.decode() != SECRET:
         msg = f"container check failed: {check.code} {check.stdout!r} {check.stderr[-400:]!r}"
         raise RuntimeError(msg)
     for round_no in range(runs + 1):
         for variant in random.sample([with_injector, plain], 2):
-            sample = run_once(variant.argv if variant is plain else [*variant.argv, "/bin/true"],
-                              env)
+            sample = run_once(
+                variant.argv if variant is plain else [*variant.argv, "/bin/true"], env
+            )
             if sample.code != 0:
                 msg = f"{variant.name} exited {sample.code}: {sample.stderr[-400:]!r}"
                 raise RuntimeError(msg)
             if round_no:
                 variant.samples.append(sample)
-    note = (f"`docker run --rm --network host` of `{BUSYBOX}` (1.99 MB, no libc), wall time "
-            "of the docker client; the injector row mounts `dist/injector` read-only at "
-            "/sbin/injector and fetches `s3://bench/one` from moto on the host's 127.0.0.1.")
+    note = (
+        f"`docker run --rm --network host` of `{BUSYBOX}` (1.99 MB, no libc), wall time "
+        "of the docker client; the injector row mounts `dist/injector` read-only at "
+        "/sbin/injector and fetches `s3://bench/one` from moto on the host's 127.0.0.1."
+    )
     short = {plain.name: "/bin/true", with_injector.name: "injector + one S3 secret"}
-    return [{"name": v.name, "short": short[v.name], "exit": summary(v)["exit"]}
-            for v in (plain, with_injector)], note
+    return [
+        {"name": v.name, "short": short[v.name], "exit": summary(v)["exit"]}
+        for v in (plain, with_injector)
+    ], note
 
 
 # --------------------------------------------------------------------------- profile
@@ -627,12 +783,21 @@ def section_container(home: Path, moto_url: str, runs: int) -> tuple[list[dict[s
 IMPORT_LINE = re.compile(r"import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)")
 
 
-THIRD_PARTY = ("botocore", "urllib3", "dateutil", "jmespath", "injector", "structlog",
-               "certifi", "six")
+THIRD_PARTY = (
+    "botocore",
+    "urllib3",
+    "dateutil",
+    "jmespath",
+    "injector",
+    "structlog",
+    "certifi",
+    "six",
+)
 
 
-def parse_importtime(text: str, top: int = 10) -> tuple[list[dict[str, Any]], float,
-                                                       list[dict[str, Any]]]:
+def parse_importtime(
+    text: str, top: int = 10
+) -> tuple[list[dict[str, Any]], float, list[dict[str, Any]]]:
     """Return the *top* cumulative imports, the total of self times, and self time by package.
 
     A module's cumulative time includes whatever it is the first to import (botocore.docs
@@ -643,8 +808,14 @@ def parse_importtime(text: str, top: int = 10) -> tuple[list[dict[str, Any]], fl
     entries = []
     for match in IMPORT_LINE.finditer(text):
         self_us, cum_us, indent, name = match.groups()
-        entries.append({"name": name, "self_ms": int(self_us) / 1000,
-                        "cumulative_ms": int(cum_us) / 1000, "depth": len(indent) // 2})
+        entries.append(
+            {
+                "name": name,
+                "self_ms": int(self_us) / 1000,
+                "cumulative_ms": int(cum_us) / 1000,
+                "depth": len(indent) // 2,
+            }
+        )
     total = sum(e["self_ms"] for e in entries)
     packages: dict[str, float] = {}
     stack: list[tuple[int, str]] = []
@@ -660,14 +831,16 @@ def parse_importtime(text: str, top: int = 10) -> tuple[list[dict[str, Any]], fl
             group = "interpreter start-up and stdlib imported directly"
         stack.append((entry["depth"], group))
         packages[group] = packages.get(group, 0.0) + entry["self_ms"]
-    by_package = [{"name": k, "self_ms": v}
-                  for k, v in sorted(packages.items(), key=lambda kv: -kv[1])]
+    by_package = [
+        {"name": k, "self_ms": v} for k, v in sorted(packages.items(), key=lambda kv: -kv[1])
+    ]
     entries.sort(key=lambda e: -e["cumulative_ms"])
     return entries[:top], total, by_package
 
 
 def profile_imports(
-    home: Path, moto_url: str,
+    home: Path,
+    moto_url: str,
 ) -> tuple[list[dict[str, Any]], float, list[dict[str, Any]]]:
     """``python -X importtime -m injector /bin/true`` with one S3 reference (2nd of 2 runs)."""
     env = aws_env(home, moto_url)
@@ -682,9 +855,22 @@ def profile_imports(
 def strace_phases(argv: list[str], env: dict[str, str]) -> dict[str, float]:
     """Split one run of the binary into phases from strace timestamps (ms)."""
     with tempfile.NamedTemporaryFile("r", suffix=".strace") as trace:
-        subprocess.run(["strace", "-f", "--seccomp-bpf", "-ttt", "-o", trace.name, "-e",
-                        "trace=execve,fork,vfork,clone,clone3,exit_group,prlimit64,connect",
-                        *argv], env=env, check=True, capture_output=True)
+        subprocess.run(
+            [
+                "strace",
+                "-f",
+                "--seccomp-bpf",
+                "-ttt",
+                "-o",
+                trace.name,
+                "-e",
+                "trace=execve,fork,vfork,clone,clone3,exit_group,prlimit64,connect",
+                *argv,
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         lines = trace.read().splitlines()
     events: list[tuple[int, float, str]] = []
     for line in lines:
@@ -706,15 +892,20 @@ def strace_phases(argv: list[str], env: dict[str, str]) -> dict[str, float]:
     connect = first(lambda _pid, c: c.startswith("connect("), child or 0)
     target = first(lambda _pid, c: c.startswith(f'execve("{argv[-1]}"'))
     end = events[-1][1]
-    marks = [("staticx: extract to /tmp, start the launcher", t0, fork),
-             ("PyInstaller launcher: extract to /tmp, start Python", launcher, clone),
-             ("Python start, injector imports, plan (to hardening)", child, core or target),
-             ("botocore imports and client creation (to first connect)", core, connect),
-             ("requests and exec (first connect to target exec)", connect, target),
-             ("Python start, imports, plan, exec (no references)", child,
-              target if core is None else None),
-             ("after exec: launchers clean up and exit", target, end),
-             ("total to exec", t0, target)]
+    marks = [
+        ("staticx: extract to /tmp, start the launcher", t0, fork),
+        ("PyInstaller launcher: extract to /tmp, start Python", launcher, clone),
+        ("Python start, injector imports, plan (to hardening)", child, core or target),
+        ("botocore imports and client creation (to first connect)", core, connect),
+        ("requests and exec (first connect to target exec)", connect, target),
+        (
+            "Python start, imports, plan, exec (no references)",
+            child,
+            target if core is None else None,
+        ),
+        ("after exec: launchers clean up and exit", target, end),
+        ("total to exec", t0, target),
+    ]
     return {name: (b - a) * 1000 for name, a, b in marks if a is not None and b is not None}
 
 
@@ -760,7 +951,8 @@ def profile_findings(data: dict[str, Any]) -> list[str]:
             f"plan take the rest. After the exec the launchers spend another "
             f"{phases.get('after exec: launchers clean up and exit', {}).get('none') or 0:.0f}"
             f" ms deleting what they extracted (the target is already running then, but a "
-            f"short-lived container's exit waits for it).")
+            f"short-lived container's exit waits for it)."
+        )
     if total.get("s3") and python.get("s3") is not None:
         label = "botocore imports and client creation (to first connect)"
         create = phases.get(label, {}).get("s3") or 0
@@ -769,7 +961,8 @@ def profile_findings(data: dict[str, Any]) -> list[str]:
             f"**One S3 secret:** {total['s3']:.0f} ms to exec; the interpreter, injector's "
             f"imports and the plan take {python['s3']:.0f} ms, importing botocore and "
             f"creating the client {create:.0f} ms, the request and the exec "
-            f"{request.get('s3') or 0:.0f} ms.")
+            f"{request.get('s3') or 0:.0f} ms."
+        )
     packages = profile.get("import_packages", [])
     if packages:
         top = ", ".join(f"{p['name']} {p['self_ms']:.0f}" for p in packages[:5])
@@ -778,27 +971,40 @@ def profile_findings(data: dict[str, Any]) -> list[str]:
             f"ms in all), self time summed by package, stdlib modules counted for the package "
             f"that imported them first: {top} ms. The cumulative list overstates "
             "`botocore.docs`: it is merely the first to import `botocore.compat`, which pulls "
-            "in urllib3 and http.client/email/ssl that any HTTP client needs.")
+            "in urllib3 and http.client/email/ssl that any HTTP client needs."
+        )
     lines.append(
         "The frozen interpreter ignores `PYTHON*` variables (PYTHONPROFILEIMPORTTIME does "
         "nothing there); an import profile of the frozen app needs a build with "
         "`INJECTOR_SPEC_IMPORTTIME=1` (packaging/README.md), so the frozen phases above come "
-        "from strace timestamps instead.")
+        "from strace timestamps instead."
+    )
     return lines
 
 
 # --------------------------------------------------------------------------- machine
+
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _commit() -> str:
-    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True,
-                          text=True, check=False).stdout.strip() or "unknown"
-    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain",
-                            "--untracked-files=no"], capture_output=True, text=True,
-                           check=False).stdout.strip()
+    head = (
+        subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        or "unknown"
+    )
+    dirty = subprocess.run(
+        ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
     return head + (" (+ uncommitted changes)" if dirty else "")
 
 
@@ -814,16 +1020,23 @@ def machine() -> dict[str, Any]:
     with contextlib.suppress(OSError, ValueError):
         kb = int(Path("/proc/meminfo").read_text().split("MemTotal:")[1].split()[0])
         mem = f"{kb / 1024 / 1024:.1f} GiB"
-    tmp = subprocess.run(["stat", "-f", "-c", "%T", os.environ.get("BENCH_TMPDIR", "/tmp")],
-                         capture_output=True, text=True, check=False).stdout.strip()
+    tmp = subprocess.run(
+        ["stat", "-f", "-c", "%T", os.environ.get("BENCH_TMPDIR", "/tmp")],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
 
     def version(argv: list[str]) -> str:
         done = subprocess.run(argv, capture_output=True, text=True, check=False)
         return ((done.stdout or done.stderr).strip().splitlines() or ["?"])[0]
 
     return {
-        "nproc": os.cpu_count(), "cpu": cpu, "memory": mem,
-        "kernel": platform.release(), "/tmp file system": tmp,
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "memory": mem,
+        "kernel": platform.release(),
+        "/tmp file system": tmp,
         "python (.venv)": version([str(VENV_PY), "--version"]),
         "tini": version(["/usr/bin/tini", "--version"]),
         "docker": version(["docker", "--version"]) if shutil.which("docker") else "-",
@@ -831,6 +1044,7 @@ def machine() -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- main
+
 
 def main(argv: list[str] | None = None) -> int:
     """Measure everything and write the reports."""
@@ -842,8 +1056,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--render", type=Path, help="only re-render from a results.json")
     parser.add_argument("--out", type=Path, help="results.md path")
     parser.add_argument("--no-readme", action="store_true", help="leave README.md alone")
-    parser.add_argument("--baseline", type=Path, action="append", default=[],
-                        help="an older build of the binary to measure beside dist/injector")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        action="append",
+        default=[],
+        help="an older build of the binary to measure beside dist/injector",
+    )
     args = parser.parse_args(argv)
     BASELINE[:] = [path.resolve() for path in args.baseline]
     out_dir = OUT / "quick" if args.quick else OUT
@@ -866,11 +1085,15 @@ def main(argv: list[str] | None = None) -> int:
         readme.write_text(report.splice(readme.read_text(), report.render_readme(data)))
         log("updated README.md's performance block")
     for check in report.budget_checks(data):
-        log(f"budget: {check['what']}: {check['value']:.1f} {check['unit']} "
-            f"(limit {check['limit']:g}) {'ok' if check['ok'] else 'OVER'}")
+        log(
+            f"budget: {check['what']}: {check['value']:.1f} {check['unit']} "
+            f"(limit {check['limit']:g}) {'ok' if check['ok'] else 'OVER'}"
+        )
     verdict = report.scaling_verdict(data["scaling"]["rows"])
-    log(f"scaling: 100 secrets = {verdict['factor']:.2f}x of 1; calls minimal: "
-        f"{verdict['calls_ok']}")
+    log(
+        f"scaling: 100 secrets = {verdict['factor']:.2f}x of 1; calls minimal: "
+        f"{verdict['calls_ok']}"
+    )
     return 0
 
 
@@ -878,17 +1101,32 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR0915 - the 
     """Run every section and return the numbers."""
     runs = args.runs or (3 if args.quick else 12)
     have_binary = BINARY.exists()
-    data: dict[str, Any] = {"date": _now(), "commit": _commit(), "machine": machine(),
-                            "runs": runs, "quick": args.quick, "load": {}, "notes": []}
+    data: dict[str, Any] = {
+        "date": _now(),
+        "commit": _commit(),
+        "machine": machine(),
+        "runs": runs,
+        "quick": args.quick,
+        "load": {},
+        "notes": [],
+    }
     if not have_binary:
         data["notes"].append("dist/injector was missing: `make binary-local` first.")
     for path in BASELINE:
         ver = subprocess.run([str(path), "version"], capture_output=True, text=True, check=False)
-        commit = next((line.split(":", 1)[1].strip() for line in ver.stdout.splitlines()
-                       if line.startswith("commit:")), "?")
+        commit = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in ver.stdout.splitlines()
+                if line.startswith("commit:")
+            ),
+            "?",
+        )
         data["baseline"] = {"path": str(path), "commit": commit}
-        data["notes"].append(f"`{report.BASELINE}` is `{path.name}`, built from commit "
-                             f"`{commit[:12]}` (before issue 15), measured in the same rounds.")
+        data["notes"].append(
+            f"`{report.BASELINE}` is `{path.name}`, built from commit "
+            f"`{commit[:12]}` (before issue 15), measured in the same rounds."
+        )
     data["load"]["start"] = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         home = Path(tmp)
@@ -903,10 +1141,12 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR0915 - the 
             data["load"]["one secret"] = os.getloadavg()
             log("2. one S3 secret")
             data["one_secret"], data["one_secret_note"] = section_one_secret(
-                home, moto.url, runs, have_binary)
+                home, moto.url, runs, have_binary
+            )
             log("2b. one secret per service")
-            data["services"] = section_services(home, moto.url, seed_services(seeder), runs,
-                                                have_binary)
+            data["services"] = section_services(
+                home, moto.url, seed_services(seeder), runs, have_binary
+            )
             sizes = SIZES
             log(f"3. scaling: seeding {max(sizes)} secrets")
             refs = seed_scaling(seeder, max(sizes))
@@ -915,37 +1155,52 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR0915 - the 
             data["scaling"] = section_scaling(home, proxy, refs, scale_runs, have_binary, sizes)
             log("3b. concurrency")
             data["scaling"]["concurrency_rows"] = section_concurrency(
-                home, proxy, refs, 2 if args.quick else 6, have_binary)
+                home, proxy, refs, 2 if args.quick else 6, have_binary
+            )
             log("3c. timeline")
             data["scaling"]["timeline"] = section_timeline(
-                home, proxy, refs, 1 if args.quick else 3)
+                home, proxy, refs, 1 if args.quick else 3
+            )
             data["scaling"]["analysis"] = scaling_analysis(
-                data["scaling"]["timeline"], data["scaling"]["rows"])
+                data["scaling"]["timeline"], data["scaling"]["rows"]
+            )
             log("3d. 200 SSM parameters: one path vs 200 references")
             path_load.seed(seeder)
             data["path_load"] = path_load.section(
-                proxy, injector_variants(aws_env(home, proxy.url), have_binary),
+                proxy,
+                injector_variants(aws_env(home, proxy.url), have_binary),
                 max(3, runs // 3) if args.quick else max(6, runs // 2),
-                helpers={"run_once": run_once, "summary": summary, "target": DATE_TARGET,
-                         "latency": LATENCY})
+                helpers={
+                    "run_once": run_once,
+                    "summary": summary,
+                    "target": DATE_TARGET,
+                    "latency": LATENCY,
+                },
+            )
             data["load"]["size"] = os.getloadavg()
             data["size"], data["arm64"] = (
                 section_size(data["startup"], data["one_secret"], args.build),
-                section_arm64(home, moto.url, max(3, runs // 3)))
+                section_arm64(home, moto.url, max(3, runs // 3)),
+            )
             if not args.no_docker:
                 data["load"]["container"] = os.getloadavg()
                 log("5. containers")
                 data["container"], data["container_note"] = section_container(
-                    home, moto.url, max(3, runs // 2) if args.quick else 10)
+                    home, moto.url, max(3, runs // 2) if args.quick else 10
+                )
             log("items of issue 15")
             data["items"] = section_items(3 if args.quick else 15, count=not args.quick)
             log("profile")
             data["load"]["profile"] = os.getloadavg()
             imports, total, by_package = profile_imports(home, moto.url)
             phases, phase_runs = profile_binary(home, moto.url, 2 if args.quick else 5)
-            data["profile"] = {"imports": imports, "import_total_ms": total,
-                               "import_packages": by_package, "phases": phases,
-                               "phase_runs": phase_runs}
+            data["profile"] = {
+                "imports": imports,
+                "import_total_ms": total,
+                "import_packages": by_package,
+                "phases": phases,
+                "phase_runs": phase_runs,
+            }
         finally:
             proxy.stop()
             moto.stop()
@@ -956,7 +1211,8 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR0915 - the 
             f"The 1-minute load average reached {busiest:.1f} on 2 cores during this run "
             "(other jobs were running): absolute figures are inflated, roughly by the "
             "share of CPU the other jobs took; ratios within a table, whose variants were "
-            "interleaved, are more trustworthy than the absolute values.")
+            "interleaved, are more trustworthy than the absolute values."
+        )
     return data
 
 

@@ -65,9 +65,21 @@ def instructions(env: dict[str, str], models: str) -> dict[str, int]:
     counts = {}
     for variant in VARIANTS:
         done = subprocess.run(
-            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
-             __file__, "--child", variant, models],
-            env=env, capture_output=True, text=True, check=True, cwd=ROOT,
+            [
+                "valgrind",
+                "--tool=callgrind",
+                "--callgrind-out-file=/dev/null",
+                sys.executable,
+                __file__,
+                "--child",
+                variant,
+                models,
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
         )
         found = re.search(r"Collected : (\d+)", done.stderr)
         if found:
@@ -84,7 +96,9 @@ def measure(runs: int, *, count: bool = False) -> dict[str, dict[str, float]]:
     with tempfile.TemporaryDirectory(prefix="bench-items-") as tmp:
         trim_models.generate(Path(tmp))
         env = {
-            "PATH": "/usr/bin:/bin", "HOME": tmp, "PYTHONPATH": str(ROOT),
+            "PATH": "/usr/bin:/bin",
+            "HOME": tmp,
+            "PYTHONPATH": str(ROOT),
             "AWS_CONFIG_FILE": os.path.join(tmp, "none"),
             "AWS_SHARED_CREDENTIALS_FILE": os.path.join(tmp, "none"),
             "AWS_EC2_METADATA_DISABLED": "true",
@@ -95,7 +109,11 @@ def measure(runs: int, *, count: bool = False) -> dict[str, dict[str, float]]:
             for variant in order:
                 done = subprocess.run(
                     [sys.executable, __file__, "--child", variant, tmp],
-                    env=env, capture_output=True, text=True, check=True, cwd=ROOT,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    cwd=ROOT,
                 )
                 if round_no:
                     samples[variant].append(float(done.stdout))

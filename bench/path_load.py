@@ -29,8 +29,10 @@ def seed(seeder: Seeder) -> None:
 def forms() -> dict[str, dict[str, str]]:
     """Return the two ways of asking for the same 200 parameters."""
     explicit = {f"P{i:03d}": f"ref+awsssm:/{PATH}/p{i:03d}" for i in range(COUNT)}
-    return {"INJECTOR_ENV_FROM path": {"INJECTOR_ENV_FROM": f"ref+awsssm:/{PATH}/"},
-            f"{COUNT} references": explicit}
+    return {
+        "INJECTOR_ENV_FROM path": {"INJECTOR_ENV_FROM": f"ref+awsssm:/{PATH}/"},
+        f"{COUNT} references": explicit,
+    }
 
 
 def section(
@@ -67,8 +69,13 @@ def section(
     for (variant_name, name), taken in samples.items():
         holder = type("Held", (), {"name": variant_name, "samples": taken})()
         stats = summary(holder)
-        rows.append({"variant": variant_name, "form": name, "exec": stats["exec"],
-                     "calls": sum(calls[variant_name, name].values()),
-                     "operations": calls[variant_name, name]})
+        rows.append(
+            {
+                "variant": variant_name,
+                "form": name,
+                "exec": stats["exec"],
+                "calls": sum(calls[variant_name, name].values()),
+                "operations": calls[variant_name, name],
+            }
+        )
     return rows
-

@@ -36,8 +36,15 @@ def _wrap(owner: Any, name: str, kind: str, label: Any) -> None:  # noqa: ANN401
         try:
             return original(*args, **kwargs)
         finally:
-            EVENTS.append((kind, label(args), threading.current_thread().name,
-                           (start - T0) * 1000, (time.perf_counter() - T0) * 1000))
+            EVENTS.append(
+                (
+                    kind,
+                    label(args),
+                    threading.current_thread().name,
+                    (start - T0) * 1000,
+                    (time.perf_counter() - T0) * 1000,
+                )
+            )
 
     setattr(owner, name, wrapper)
 
@@ -77,19 +84,28 @@ def main() -> None:
     with contextlib.redirect_stdout(io.StringIO()):
         code = cli.main(["injector", "check"])
     done = (time.perf_counter() - T0) * 1000
-    result: dict[str, Any] = {"code": code, "imports_ms": imported,
-                              "check_ms": done - imported, "kinds": {}, "creates": []}
+    result: dict[str, Any] = {
+        "code": code,
+        "imports_ms": imported,
+        "check_ms": done - imported,
+        "kinds": {},
+        "creates": [],
+    }
     for kind in ("create", "get", "call", "http"):
         items = [e for e in EVENTS if e[0] == kind]
         if items:
             durations = [e[4] - e[3] for e in items]
             result["kinds"][kind] = {
-                "n": len(items), "first_start": min(e[3] for e in items),
-                "last_end": max(e[4] for e in items), "sum": sum(durations),
-                "mean": sum(durations) / len(items), "max": max(durations),
+                "n": len(items),
+                "first_start": min(e[3] for e in items),
+                "last_end": max(e[4] for e in items),
+                "sum": sum(durations),
+                "mean": sum(durations) / len(items),
+                "max": max(durations),
             }
-    result["creates"] = [{"service": e[1], "start": e[3], "end": e[4]}
-                         for e in EVENTS if e[0] == "create"]
+    result["creates"] = [
+        {"service": e[1], "start": e[3], "end": e[4]} for e in EVENTS if e[0] == "create"
+    ]
     print(json.dumps(result))
 
 

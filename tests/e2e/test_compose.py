@@ -26,7 +26,10 @@ DEMO_VALUES = (
 def _moto_image() -> str:
     done = subprocess.run(
         ["bash", str(ROOT / "tests" / "e2e" / "compose" / "build-moto-image.sh")],
-        capture_output=True, text=True, timeout=900, check=False,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     if done.returncode != 0:
         pytest.fail(f"build-moto-image.sh failed:\n{done.stderr[-4000:]}", pytrace=False)
@@ -47,7 +50,11 @@ def test_compose_file_as_a_user_runs_it(container_binary: Path, images: dict[str
 
     def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [*compose, *args], env=env, capture_output=True, text=True, timeout=timeout,
+            [*compose, *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
             check=False,
         )
 

@@ -548,16 +548,22 @@ def imds_netns(
 
     holder = f"injector-e2e-netns-{uuid.uuid4().hex[:12]}"
     docker_cmd(
-        "run", "-d", "--name", holder, "--network", "none", "--entrypoint", "sleep",
-        images["busybox"], "1800",
+        "run",
+        "-d",
+        "--name",
+        holder,
+        "--network",
+        "none",
+        "--entrypoint",
+        "sleep",
+        images["busybox"],
+        "1800",
     )
     ns = None
     try:
         pid = int(docker_cmd("inspect", "--format", "{{.State.Pid}}", holder).stdout)
         ns = NetNs(holder, pid)
-        subprocess.run(
-            ns.argv("ip", "addr", "add", "169.254.169.254/32", "dev", "lo"), check=True
-        )
+        subprocess.run(ns.argv("ip", "addr", "add", "169.254.169.254/32", "dev", "lo"), check=True)
         moto_server = Path(sys.executable).with_name("moto_server")
         ns.spawn(str(moto_server), "-H", "127.0.0.1", "-p", str(NETNS_MOTO_PORT))
         url = f"http://127.0.0.1:{NETNS_MOTO_PORT}"
@@ -577,8 +583,14 @@ def imds_netns(
         creds = tmp_path_factory.mktemp("imds") / "creds.json"
         creds.write_text(json.dumps(IMDS_CREDS))
         imds = ns.spawn(
-            sys.executable, str(Path(__file__).parents[1] / "support" / "imds.py"),
-            "--host", "169.254.169.254", "--port", "80", "--creds-json", str(creds),
+            sys.executable,
+            str(Path(__file__).parents[1] / "support" / "imds.py"),
+            "--host",
+            "169.254.169.254",
+            "--port",
+            "80",
+            "--creds-json",
+            str(creds),
         )
         line = imds.stdout.readline().decode()
         assert line.startswith("ready http://169.254.169.254:80"), line

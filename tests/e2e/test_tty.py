@@ -248,9 +248,7 @@ def test_launchers_never_forward_the_terminals_signals(
 
 
 @pytest.mark.binary
-def test_kill_to_the_launcher_is_dropped(
-    binary: Path, tmp_path: Path
-) -> None:
+def test_kill_to_the_launcher_is_dropped(binary: Path, tmp_path: Path) -> None:
     """PyInstaller's parent drops a SIGINT sent to it (bootloader_ignore_signals)."""
     script = tmp_path / "counter.py"
     script.write_text(COUNTER)
@@ -364,9 +362,7 @@ def test_kill_tstp_and_cont_to_the_top_process(binary: Path, tmp_path: Path) -> 
 @pytest.mark.binary
 def test_kill_tstp_stops_a_plain_target(binary: Path) -> None:
     """A target without handlers stops on a kill()ed SIGTSTP, resumes on SIGCONT, dies of TERM."""
-    proc = subprocess.Popen(
-        [str(binary), "sleep", "60"], env=base_env(), process_group=0
-    )
+    proc = subprocess.Popen([str(binary), "sleep", "60"], env=base_env(), process_group=0)
     try:
         launcher, target = _chain(proc.pid, "sleep")
         chain = (proc.pid, launcher, target)
@@ -476,9 +472,7 @@ def test_relative_command_and_env_after_returning_to_cwd(binary: Path, tmp_path:
 
 
 @pytest.mark.binary
-def test_bash_job_control_ctrl_z_fg_ctrl_c(
-    binary: Path, terminal: Callable[..., Terminal]
-) -> None:
+def test_bash_job_control_ctrl_z_fg_ctrl_c(binary: Path, terminal: Callable[..., Terminal]) -> None:
     """In bash -i: Ctrl-Z gives "Stopped", fg resumes the target, Ctrl-C ends it with 130."""
     if shutil.which("bash") is None:
         pytest.skip("bash not installed")
@@ -601,7 +595,7 @@ def test_busybox_shell_in_docker_run_it(
 # Counts SIGINTs; `wait` returns as soon as a trapped signal arrives (the background sleep
 # ignores SIGINT, as every asynchronous command of a non-interactive shell does).
 TRAP_COUNTER = (
-    'n=0; trap \'n=$((n+1)); echo "int $n"\' INT; trap \'echo "total $n"; exit 0\' TERM; '
+    "n=0; trap 'n=$((n+1)); echo \"int $n\"' INT; trap 'echo \"total $n\"; exit 0' TERM; "
     "echo ready; while :; do sleep 1 & wait $!; done"
 )
 

@@ -34,8 +34,12 @@ def stores(moto):
     s3.put_object(Bucket="check-bucket", Key="o", Body=VALUES[2])
 
 
-GOOD = {"P": "ref+awsssm://c/p", "S": "ref+awssecrets://c/s", "O": "ref+s3://check-bucket/o",
-        "MAYBE": "ref+awsssm://c/none?optional=true"}
+GOOD = {
+    "P": "ref+awsssm://c/p",
+    "S": "ref+awssecrets://c/s",
+    "O": "ref+s3://check-bucket/o",
+    "MAYBE": "ref+awsssm://c/none?optional=true",
+}
 
 
 def test_good_plan_table(aws_env, stores) -> None:
@@ -74,8 +78,9 @@ def test_env_file_option(aws_env, stores, tmp_path) -> None:
 def test_config_error_and_nul_value(aws_env, moto) -> None:
     """Exit codes match exec: a NUL byte for an env variable is 65, a *_FILE is fine."""
     moto.client("secretsmanager").create_secret(Name="nul", SecretBinary=b"a\x00b")
-    proc = check(aws_env, {"N_FILE": "ref+awssecrets://nul", "INJECTOR_SECRETS_DIR": "/dev/shm/x"},
-                 "--json")
+    proc = check(
+        aws_env, {"N_FILE": "ref+awssecrets://nul", "INJECTOR_SECRETS_DIR": "/dev/shm/x"}, "--json"
+    )
     assert proc.returncode == 0, proc.stdout.decode()
     proc = check(aws_env, {"N": "ref+awssecrets://nul"}, "--json")
     assert proc.returncode == 65

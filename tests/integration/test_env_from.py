@@ -32,7 +32,9 @@ def path(seed):
 
 def test_ssm_path_gives_one_variable_per_parameter(aws_env, path, proxy) -> None:
     """Every page is read with GetParametersByPath; names map below the path, upper-cased."""
-    env = child_env(run({**aws_env, "AWS_ENDPOINT_URL": proxy.url}, env_from("ref+awsssm://prod/pay/")))
+    env = child_env(
+        run({**aws_env, "AWS_ENDPOINT_URL": proxy.url}, env_from("ref+awsssm://prod/pay/"))
+    )
     assert env[b"DB_PASSWORD"] == b"path-db-password"
     assert all(env[f"KEY_{i}".encode()] == f"path-value-{i}".encode() for i in range(13))
     assert b"DB_USER" not in env
@@ -80,8 +82,12 @@ STORES = {
     "ssm": "ref+awsssm://obj?mode=singleparam",  # without the mode, #/x is vals' path form
     "s3": "ref+s3://objects/obj.json",
 }
-DOCUMENT = {"API_KEY": "obj-api-key", "PORT": 5432, "DEBUG": False,
-            "nested": {"INNER": "obj-inner-value"}}
+DOCUMENT = {
+    "API_KEY": "obj-api-key",
+    "PORT": 5432,
+    "DEBUG": False,
+    "nested": {"INNER": "obj-inner-value"},
+}
 
 
 @pytest.fixture
@@ -110,11 +116,14 @@ def test_json_scalars(aws_env, seed) -> None:
     assert (env[b"N"], env[b"B"], env[b"S"]) == (b"1e3", b"true", b"scalar-string")
 
 
-@pytest.mark.parametrize(("document", "named"), [
-    ('{"OK": "x-value-ok", "NOPE": null}', "'NOPE'"),
-    ('{"LIST": ["a-list-value"]}', "'LIST'"),
-    ('{"bad-key": "bad-key-value"}', "'bad-key'"),
-])
+@pytest.mark.parametrize(
+    ("document", "named"),
+    [
+        ('{"OK": "x-value-ok", "NOPE": null}', "'NOPE'"),
+        ('{"LIST": ["a-list-value"]}', "'LIST'"),
+        ('{"bad-key": "bad-key-value"}', "'bad-key'"),
+    ],
+)
 def test_bad_keys_and_values_are_65_naming_the_key(aws_env, seed, document, named) -> None:
     """null, arrays and invalid names are exit 65 naming the key, never a value."""
     seed.secret("badobj", document)
@@ -143,8 +152,9 @@ def test_dotenv_source(aws_env, seed) -> None:
 def test_precedence_environment_and_explicit_win(aws_env, seed, path) -> None:
     """An existing variable and an explicit reference win over expanded ones."""
     seed.parameter("/explicit", "explicit-value")
-    extra = env_from("ref+awsssm://prod/pay/", KEY_0="from-the-environment",
-                     KEY_1="ref+awsssm://explicit")
+    extra = env_from(
+        "ref+awsssm://prod/pay/", KEY_0="from-the-environment", KEY_1="ref+awsssm://explicit"
+    )
     env = child_env(run(aws_env, extra))
     assert env[b"KEY_0"] == b"from-the-environment"
     assert env[b"KEY_1"] == b"explicit-value"
@@ -171,13 +181,19 @@ def test_path_outside_env_from_is_78(aws_env, path) -> None:
 
 def test_check_lists_every_variable_never_a_value(aws_env, path, objects) -> None:
     """Check shows each source and every variable it yields with sizes; --json too."""
-    env = {**aws_env, "PATH": os.environ["PATH"],
-           **env_from("ref+awsssm://prod/pay/", "ref+awssecrets://obj#/nested")}
+    env = {
+        **aws_env,
+        "PATH": os.environ["PATH"],
+        **env_from("ref+awsssm://prod/pay/", "ref+awssecrets://obj#/nested"),
+    }
     proc = runner.run(env, "check")
     assert proc.returncode == 0, proc.err
     rows = {line.split()[0]: line.split() for line in proc.stdout.decode().splitlines()[1:]}
-    assert rows["DB_PASSWORD"][1:4] == ["ssm", "ref+awsssm://prod/pay/",
-                                        str(len("path-db-password"))]
+    assert rows["DB_PASSWORD"][1:4] == [
+        "ssm",
+        "ref+awsssm://prod/pay/",
+        str(len("path-db-password")),
+    ]
     assert rows["INNER"][2] == "ref+awssecrets://obj#/nested"
     report = json.loads(runner.run(env, "check", "--json").stdout)
     names = {row["variable"] for row in report["references"]}

@@ -37,8 +37,9 @@ def kms_key(moto) -> str:
     return str(kms.create_key()["KeyMetadata"]["KeyId"])
 
 
-def run(aws_env: dict[str, str], extra: dict[str, str], *command: str,
-        secrets: tuple[bytes, ...] = ()) -> Result:
+def run(
+    aws_env: dict[str, str], extra: dict[str, str], *command: str, secrets: tuple[bytes, ...] = ()
+) -> Result:
     """Run ``python -m injector`` with *command* (default: print env), check stderr for leaks."""
     env = {**aws_env, "PATH": os.environ["PATH"], **extra}
     argv = list(command) or ["env", "-0"]
@@ -49,7 +50,9 @@ def run(aws_env: dict[str, str], extra: dict[str, str], *command: str,
     child_env = None
     if proc.returncode == 0 and not command:
         child_env = dict(
-            item.split(b"=", 1) for item in proc.stdout.split(b"\0") if item  # type: ignore[misc]
+            item.split(b"=", 1)
+            for item in proc.stdout.split(b"\0")
+            if item  # type: ignore[misc]
         )
     return Result(proc.returncode, child_env, stderr)
 
@@ -66,8 +69,13 @@ def test_plain_object_byte_exact(aws_env, s3) -> None:
 
 def test_sse_kms_object(aws_env, s3, kms_key) -> None:
     """An SSE-KMS object is read the same way; S3 decrypts it."""
-    s3.put_object(Bucket=BUCKET, Key="kms", Body=b"kms-protected-value",
-                  ServerSideEncryption="aws:kms", SSEKMSKeyId=kms_key)
+    s3.put_object(
+        Bucket=BUCKET,
+        Key="kms",
+        Body=b"kms-protected-value",
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=kms_key,
+    )
     result = run(aws_env, {"V": f"ref+s3://{BUCKET}/kms"}, secrets=(b"kms-protected-value",))
     assert result.code == 0, result.stderr
     assert result.env is not None
@@ -76,18 +84,27 @@ def test_sse_kms_object(aws_env, s3, kms_key) -> None:
 
 def test_env_file_every_form(aws_env, s3, kms_key) -> None:
     """Seed 001's SSE-KMS env-file: every dotenv form becomes a variable, uninterpolated."""
-    body = (b"# ops file\nDB_USERNAME='root'\nexport DB_PASSWORD='orange1'\n"
-            b'DB_HOSTNAME="blah.amazon.com"\nMULTI="line one\nline two"\nRAW=$HOME\n'
-            b'ESC="tab\\tq\\"x"\nEXISTING=from-file\n')
-    s3.put_object(Bucket=BUCKET, Key="dev/env", Body=body,
-                  ServerSideEncryption="aws:kms", SSEKMSKeyId=kms_key)
+    body = (
+        b"# ops file\nDB_USERNAME='root'\nexport DB_PASSWORD='orange1'\n"
+        b'DB_HOSTNAME="blah.amazon.com"\nMULTI="line one\nline two"\nRAW=$HOME\n'
+        b'ESC="tab\\tq\\"x"\nEXISTING=from-file\n'
+    )
+    s3.put_object(
+        Bucket=BUCKET, Key="dev/env", Body=body, ServerSideEncryption="aws:kms", SSEKMSKeyId=kms_key
+    )
     extra = {"INJECTOR_ENV_FILES": f"ref+s3://{BUCKET}/dev/env", "EXISTING": "mine"}
     result = run(aws_env, extra, secrets=(b"orange1",))
     assert result.code == 0, result.stderr
     assert result.env is not None
-    expected = {b"DB_USERNAME": b"root", b"DB_PASSWORD": b"orange1",
-                b"DB_HOSTNAME": b"blah.amazon.com", b"MULTI": b"line one\nline two",
-                b"RAW": b"$HOME", b"ESC": b'tab\tq"x', b"EXISTING": b"mine"}
+    expected = {
+        b"DB_USERNAME": b"root",
+        b"DB_PASSWORD": b"orange1",
+        b"DB_HOSTNAME": b"blah.amazon.com",
+        b"MULTI": b"line one\nline two",
+        b"RAW": b"$HOME",
+        b"ESC": b'tab\tq"x',
+        b"EXISTING": b"mine",
+    }
     assert {k: result.env[k] for k in expected} == expected
     assert b"INJECTOR_ENV_FILES" not in result.env
 
@@ -185,7 +202,8 @@ def test_deadline_bounds_a_slow_server(aws_env, s3, proxy) -> None:
 
 def test_entrypoint_gets_every_argument(aws_env, s3) -> None:
     """With INJECTOR_ENTRYPOINT, every argument (even '-x' ones) goes to that program."""
-    result = runner.run({**aws_env, "INJECTOR_ENTRYPOINT": "/bin/echo"}, "-n", "--timeout", "x",
-                        timeout=30)
+    result = runner.run(
+        {**aws_env, "INJECTOR_ENTRYPOINT": "/bin/echo"}, "-n", "--timeout", "x", timeout=30
+    )
     assert result.returncode == 0
     assert result.stdout == b"--timeout x"

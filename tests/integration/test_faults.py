@@ -18,14 +18,18 @@ from tests.support import runner
 pytestmark = pytest.mark.faults
 
 VALUES = {
-    "S3": b"fault-s3-object-value", "SSM": b"fault-ssm-parameter-value",
-    "SMB": b"fault-sm-batched-value", "SMG": b"fault-sm-single-value",
+    "S3": b"fault-s3-object-value",
+    "SSM": b"fault-ssm-parameter-value",
+    "SMB": b"fault-sm-batched-value",
+    "SMG": b"fault-sm-single-value",
     "KMS": b"fault-kms-plaintext-value",
 }
 # Every API call injector makes for VALUES' references, one per backend path.
 OPERATIONS = ("GetObject", "GetParameters", "BatchGetSecretValue", "GetSecretValue", "Decrypt")
-REAL_DENIED = ("User: arn:aws:iam::123456789012:user/app is not authorized to perform this "
-               "operation because no identity-based policy allows it")
+REAL_DENIED = (
+    "User: arn:aws:iam::123456789012:user/app is not authorized to perform this "
+    "operation because no identity-based policy allows it"
+)
 TRANSIENT = {
     "http500": ({"status": 500}, 2),
     "http503": ({"status": 503}, 2),
@@ -52,7 +56,8 @@ def stores(seed) -> dict[str, str]:
     seed.secret("faults/single", VALUES["SMG"].decode())
     blob = seed.kms_encrypt(VALUES["KMS"])
     return {
-        "S3": "ref+s3://faults/app/secret", "SSM": "ref+awsssm://faults/param",
+        "S3": "ref+s3://faults/app/secret",
+        "SSM": "ref+awsssm://faults/param",
         "SMB": "ref+awssecrets://faults/batched",
         "SMG": "ref+awssecrets://faults/single?version_stage=AWSCURRENT",
         "KMS": f"ref+awskms://{blob}",
@@ -114,7 +119,11 @@ def test_permanent_fault_stops_before_exec(aws_env, proxy, stores, tmp_path, fau
 
 @pytest.mark.parametrize("operation", OPERATIONS)
 def test_one_failing_backend_means_no_partial_start(
-    aws_env, proxy, stores, tmp_path, operation,
+    aws_env,
+    proxy,
+    stores,
+    tmp_path,
+    operation,
 ) -> None:
     """When one backend keeps failing and the others answer, nothing is exec'd (69)."""
     proxy.add_rule(operation=operation, status=503)

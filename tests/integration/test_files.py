@@ -66,8 +66,11 @@ def test_disk_directory_refused_unless_allowed(tmp_path) -> None:
     with pytest.raises(ConfigError, match="not tmpfs") as caught:
         files.preflight(Config(secrets_dir=str(target)))
     assert caught.value.exit_code == 78
-    written = _deliver({"A_FILE": "ref+s3://b/k"}, {"A_FILE": b"v"},
-                       Config(secrets_dir=str(target), allow_disk=True))
+    written = _deliver(
+        {"A_FILE": "ref+s3://b/k"},
+        {"A_FILE": b"v"},
+        Config(secrets_dir=str(target), allow_disk=True),
+    )
     assert Path(written.paths["A_FILE"]).read_bytes() == b"v"
 
 
@@ -135,15 +138,20 @@ def ssm(moto):
     return client
 
 
-PRINT = ('import os, stat, sys; p = os.environ["A_FILE"]; s = os.stat(p); '
-         'sys.stdout.write(f"{p}|{stat.S_IMODE(s.st_mode):o}|{s.st_uid}:{s.st_gid}|"); '
-         'sys.stdout.flush(); os.write(1, open(p, "rb").read())')
+PRINT = (
+    'import os, stat, sys; p = os.environ["A_FILE"]; s = os.stat(p); '
+    'sys.stdout.write(f"{p}|{stat.S_IMODE(s.st_mode):o}|{s.st_uid}:{s.st_gid}|"); '
+    'sys.stdout.flush(); os.write(1, open(p, "rb").read())'
+)
 
 
 def test_exec_delivers_file_path_not_value(aws_env, ssm, shm_dir) -> None:
     """The target sees A_FILE=path (mode 0400, the owner asked for) and the exact bytes in it."""
-    extra = {"A_FILE": "ref+awsssm://f/a", "INJECTOR_SECRETS_DIR": str(shm_dir),
-             "INJECTOR_FILE_OWNER": f"{os.getuid()}:{os.getgid()}"}
+    extra = {
+        "A_FILE": "ref+awsssm://f/a",
+        "INJECTOR_SECRETS_DIR": str(shm_dir),
+        "INJECTOR_FILE_OWNER": f"{os.getuid()}:{os.getgid()}",
+    }
     proc = run(aws_env, extra, sys.executable, "-c", PRINT)
     assert proc.returncode == 0, proc.stderr.decode()
     path, mode, owner, content = proc.stdout.split(b"|", 3)
@@ -165,8 +173,11 @@ def test_secret_with_nul_bytes_goes_to_a_file(aws_env, moto, shm_dir) -> None:
 def test_disk_dir_refused_before_any_fetch(aws_env, ssm, proxy, tmp_path) -> None:
     """A disk-backed INJECTOR_SECRETS_DIR is exit 78 before any request; nothing is written."""
     target = tmp_path / "secrets"
-    extra = {"A_FILE": "ref+awsssm://f/a", "INJECTOR_SECRETS_DIR": str(target),
-             "AWS_ENDPOINT_URL": proxy.url}
+    extra = {
+        "A_FILE": "ref+awsssm://f/a",
+        "INJECTOR_SECRETS_DIR": str(target),
+        "AWS_ENDPOINT_URL": proxy.url,
+    }
     proc = run(aws_env, extra, "true")
     assert proc.returncode == 78
     assert "INJECTOR_ALLOW_DISK" in proc.stderr.decode()
@@ -177,8 +188,12 @@ def test_disk_dir_refused_before_any_fetch(aws_env, ssm, proxy, tmp_path) -> Non
 def test_no_leftovers_when_the_start_fails(aws_env, moto, ssm, shm_dir) -> None:
     """If delivery fails after files were written, the files and the directory are gone."""
     moto.client("secretsmanager").create_secret(Name="nul-env", SecretBinary=b"has\x00nul")
-    extra = {"A_FILE": "ref+awsssm://f/a", "B_FILE": "ref+awsssm://f/b",
-             "ENV": "ref+awssecrets://nul-env", "INJECTOR_SECRETS_DIR": str(shm_dir)}
+    extra = {
+        "A_FILE": "ref+awsssm://f/a",
+        "B_FILE": "ref+awsssm://f/b",
+        "ENV": "ref+awssecrets://nul-env",
+        "INJECTOR_SECRETS_DIR": str(shm_dir),
+    }
     proc = run(aws_env, extra, "true")
     assert proc.returncode == 65
     assert not shm_dir.exists()
@@ -186,7 +201,10 @@ def test_no_leftovers_when_the_start_fails(aws_env, moto, ssm, shm_dir) -> None:
 
 def test_missing_secret_writes_nothing(aws_env, ssm, shm_dir) -> None:
     """A missing secret fails the start (66) before any file is written."""
-    extra = {"A_FILE": "ref+awsssm://f/a", "B_FILE": "ref+awsssm://f/none",
-             "INJECTOR_SECRETS_DIR": str(shm_dir)}
+    extra = {
+        "A_FILE": "ref+awsssm://f/a",
+        "B_FILE": "ref+awsssm://f/none",
+        "INJECTOR_SECRETS_DIR": str(shm_dir),
+    }
     assert run(aws_env, extra, "true").returncode == 66
     assert not shm_dir.exists()

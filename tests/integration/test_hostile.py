@@ -60,8 +60,9 @@ def test_names_that_are_not_identifiers(aws_env, seed) -> None:
 def test_env_file_cannot_override_existing_or_explicit(aws_env, seed) -> None:
     """Env-file pairs named like existing variables (PATH, HOME) or explicit references lose."""
     explicit = seed.object(BUCKET, "explicit", "explicit-value")
-    envfile = seed.object(BUCKET, "env", "PATH=/evil\nHOME=/evil\nX=from-file\nNEW=new-one\n",
-                          create=False)
+    envfile = seed.object(
+        BUCKET, "env", "PATH=/evil\nHOME=/evil\nX=from-file\nNEW=new-one\n", create=False
+    )
     env = start(aws_env, {"INJECTOR_ENV_FILES": envfile, "X": explicit}).child_env()
     assert env[b"PATH"] == os.environ["PATH"].encode()
     assert env[b"HOME"] == aws_env["HOME"].encode()

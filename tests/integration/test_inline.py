@@ -28,7 +28,7 @@ def test_expressions_replaced_rest_kept(aws_env, parts) -> None:
     extra = {
         "DATABASE_URL": "postgres://app:ref+awsssm://prod/db/password+@db:5432/app",
         "DSN": "ref+awssecrets://prod/db#/user+:ref+awssecrets://prod/db#/password+@"
-               "ref+s3://inl/host+/$PGDB",
+        "ref+s3://inl/host+/$PGDB",
         "SPACE": "token ref+awsssm://prod/db/password end",
         "TRAIL": "ref+awsssm://prod/db/password+",
     }
@@ -57,8 +57,11 @@ def test_failure_in_one_expression_fails_closed(aws_env, parts) -> None:
 
 def test_check_shows_references_and_literal_length(aws_env, parts) -> None:
     """Check names the references and counts literal bytes, never the secret parts."""
-    env = {**aws_env, "PATH": os.environ["PATH"],
-           "URL": "postgres://app:ref+awsssm://prod/db/password+@db"}
+    env = {
+        **aws_env,
+        "PATH": os.environ["PATH"],
+        "URL": "postgres://app:ref+awsssm://prod/db/password+@db",
+    }
     report = json.loads(runner.run(env, "check", "--json").stdout)
     row = next(r for r in report["references"] if r["variable"] == "URL")
     assert row["reference"] == "ref+awsssm://prod/db/password"
@@ -68,8 +71,10 @@ def test_check_shows_references_and_literal_length(aws_env, parts) -> None:
 
 def test_optional_part_missing_leaves_the_variable_unset(aws_env, parts) -> None:
     """A missing optional expression unsets the variable (as a whole optional reference does)."""
-    extra = {"V": "a:ref+awsssm://gone/x?optional=true+:b",
-             "W": "x:ref+awsssm://prod/db/password+:y"}
+    extra = {
+        "V": "a:ref+awsssm://gone/x?optional=true+:b",
+        "W": "x:ref+awsssm://prod/db/password+:y",
+    }
     env = child_env(run(aws_env, extra))
     assert b"V" not in env
     assert env[b"W"] == b"x:inline-pw:y"

@@ -32,13 +32,17 @@ CONTEXT = "%7B%22app%22%3A%22web%22%7D"  # {"app":"web"}
 def test_base64_forms_and_context(aws_env, kms, key) -> None:
     """Standard, URL-safe and unpadded base64 decrypt with the URL-encoded context."""
     blob = kms.encrypt(KeyId=key, Plaintext=b"kms\x01plain=", EncryptionContext={"app": "web"})[
-        "CiphertextBlob"]
-    forms = {"STD": base64.b64encode(blob).decode(),
-             "URL": base64.urlsafe_b64encode(blob).decode(),
-             "BARE": base64.urlsafe_b64encode(blob).decode().rstrip("=")}
+        "CiphertextBlob"
+    ]
+    forms = {
+        "STD": base64.b64encode(blob).decode(),
+        "URL": base64.urlsafe_b64encode(blob).decode(),
+        "BARE": base64.urlsafe_b64encode(blob).decode().rstrip("="),
+    }
     extra = {name: f"ref+awskms://{text}?context={CONTEXT}" for name, text in forms.items()}
-    extra["KEYED"] = (f"ref+awskms://{forms['STD']}?context={CONTEXT}&key={key}"
-                      "&alg=SYMMETRIC_DEFAULT")
+    extra["KEYED"] = (
+        f"ref+awskms://{forms['STD']}?context={CONTEXT}&key={key}&alg=SYMMETRIC_DEFAULT"
+    )
     env = child_env(run(aws_env, extra, secrets=(b"kms\x01plain",)))
     assert {env[name.encode()] for name in extra} == {b"kms\x01plain="}
 
@@ -53,10 +57,15 @@ def test_json_pointer(aws_env, kms, key) -> None:
 def test_wrong_context_is_65(aws_env, kms, key) -> None:
     """A ciphertext decrypted under the wrong encryption context is bad data (65)."""
     blob = kms.encrypt(KeyId=key, Plaintext=b"ctx-bound", EncryptionContext={"app": "web"})[
-        "CiphertextBlob"]
+        "CiphertextBlob"
+    ]
     text = base64.b64encode(blob).decode()
-    proc = run(aws_env, {"X": f"ref+awskms://{text}?context=%7B%22app%22%3A%22db%22%7D"}, "true",
-               secrets=(b"ctx-bound",))
+    proc = run(
+        aws_env,
+        {"X": f"ref+awskms://{text}?context=%7B%22app%22%3A%22db%22%7D"},
+        "true",
+        secrets=(b"ctx-bound",),
+    )
     assert proc.returncode == 65, proc.stderr.decode()
     assert "ref+awskms://" in proc.stderr.decode()
 
@@ -74,8 +83,11 @@ def test_disabled_key_is_denied_not_a_crash(aws_env, kms, key, proxy, code) -> N
     """A disabled (or pending-deletion) key is exit 77 with one error line, no traceback."""
     blob = kms.encrypt(KeyId=key, Plaintext=b"disabled-key-value")["CiphertextBlob"]
     proxy.add_rule(operation="Decrypt", error=code, status=400)
-    proc = run({**aws_env, "AWS_ENDPOINT_URL": proxy.url},
-               {"X": f"ref+awskms://{base64.b64encode(blob).decode()}"}, "true")
+    proc = run(
+        {**aws_env, "AWS_ENDPOINT_URL": proxy.url},
+        {"X": f"ref+awskms://{base64.b64encode(blob).decode()}"},
+        "true",
+    )
     assert proc.returncode == 77, proc.stderr.decode()
     assert "Traceback" not in proc.stderr.decode()
     assert code in proc.stderr.decode()
@@ -85,8 +97,9 @@ def test_encrypt_then_exec_round_trip(aws_env, key) -> None:
     """``injector encrypt`` prints a reference that exec turns back into the value."""
     value = b"round trip \xc3\xa9 = value\n"
     env = {**aws_env, "PATH": os.environ["PATH"]}
-    made = runner.run(env, "encrypt", "--kms-key-id", key, "--context", '{"team": "a b+c"}',
-                      stdin=value)
+    made = runner.run(
+        env, "encrypt", "--kms-key-id", key, "--context", '{"team": "a b+c"}', stdin=value
+    )
     assert made.returncode == 0, made.stderr.decode()
     assert value not in made.stdout
     assert value.strip() not in made.stderr

@@ -51,8 +51,12 @@ def test_leak_check_sees_a_printed_value() -> None:
 @pytest.mark.parametrize(("level", "fmt"), CONFIGS)
 def test_no_value_at_any_level_or_format(aws_env, refs, tmp_path, level, fmt) -> None:
     """Success and every kind of failure, at debug level and in console format, show no value."""
-    base = {**aws_env, "PATH": os.environ["PATH"], "INJECTOR_LOG_LEVEL": level,
-            "INJECTOR_LOG_FORMAT": fmt}
+    base = {
+        **aws_env,
+        "PATH": os.environ["PATH"],
+        "INJECTOR_LOG_LEVEL": level,
+        "INJECTOR_LOG_FORMAT": fmt,
+    }
     good = {name: refs[name] for name in ("S3", "SSM", "SM", "KMS")}
     good["INJECTOR_ENV_FILES"] = refs["ENVFILE"]
     ok = runner.run({**base, **good}, "true")
@@ -60,8 +64,12 @@ def test_no_value_at_any_level_or_format(aws_env, refs, tmp_path, level, fmt) ->
     assert ("secrets_injected" in ok.err) == (level == "debug")  # success is silent at info
     marker = tmp_path / "ran"
     failures = {
-        65: [{"P": refs["JSON"] + "#/nothing/here"}, {"N": refs["NUL"]},
-             {"INJECTOR_ENV_FILES": refs["BADENV"]}, {"J": refs["JSON"] + "#/n/deeper"}],
+        65: [
+            {"P": refs["JSON"] + "#/nothing/here"},
+            {"N": refs["NUL"]},
+            {"INJECTOR_ENV_FILES": refs["BADENV"]},
+            {"J": refs["JSON"] + "#/n/deeper"},
+        ],
         66: [{**good, "GONE": f"ref+s3://{BUCKET}/gone"}],
         69: [{**good, "INJECTOR_TIMEOUT": "0.001"}],
     }
@@ -71,10 +79,19 @@ def test_no_value_at_any_level_or_format(aws_env, refs, tmp_path, level, fmt) ->
             assert result.code == code, result.err
             assert not marker.exists()
     everything = b"".join(r.stdout + r.stderr for r in runner.RUNS)
-    for value in (b"s3-plain-secret", b"second-line-secret", b"ssm-secret-value",
-                  b"sm-json-secret", b"kms-plaintext-secret", b"json-field-secret",
-                  b"env-file-secret", b"env-user-value", b"unterminated-secret",
-                  b"nul-secret", b"tail-secret"):
+    for value in (
+        b"s3-plain-secret",
+        b"second-line-secret",
+        b"ssm-secret-value",
+        b"sm-json-secret",
+        b"kms-plaintext-secret",
+        b"json-field-secret",
+        b"env-file-secret",
+        b"env-user-value",
+        b"unterminated-secret",
+        b"nul-secret",
+        b"tail-secret",
+    ):
         assert value not in everything, value
 
 
@@ -97,13 +114,16 @@ def _wait_for_fetch(proxy, running: runner.Running) -> None:
 
 
 def test_core_dumps_off_while_fetching_and_restored_for_the_target(
-    aws_env, proxy, refs,
+    aws_env,
+    proxy,
+    refs,
 ) -> None:
     """RLIMIT_CORE is 0 in injector while it fetches; the target gets the original limit back."""
     proxy.add_rule(operation="GetObject", delay=HOLD)
     env = {**aws_env, "PATH": os.environ["PATH"], "AWS_ENDPOINT_URL": proxy.url, "S": refs["S3"]}
-    running = runner.start(env, "cat", "/proc/self/limits",
-                           prefix=("prlimit", "--core=1048576:unlimited", "--"))
+    running = runner.start(
+        env, "cat", "/proc/self/limits", prefix=("prlimit", "--core=1048576:unlimited", "--")
+    )
     _wait_for_fetch(proxy, running)
     during = _core(_limits(running.pid))
     result = running.wait()
@@ -118,11 +138,21 @@ def test_non_dumpable_while_fetching(aws_env, proxy, refs, tmp_path) -> None:
     home = tmp_path / "home"
     home.mkdir()
     tmp_path.chmod(0o755)
-    env = {**aws_env, "PATH": os.environ["PATH"], "AWS_ENDPOINT_URL": proxy.url, "S": refs["S3"],
-           "HOME": str(home)}
-    running = runner.start(env, "stat", "-c", "%u", "/proc/self/environ",
-                           prefix=("setpriv", "--reuid", "65534", "--regid", "65534",
-                                   "--clear-groups"))
+    env = {
+        **aws_env,
+        "PATH": os.environ["PATH"],
+        "AWS_ENDPOINT_URL": proxy.url,
+        "S": refs["S3"],
+        "HOME": str(home),
+    }
+    running = runner.start(
+        env,
+        "stat",
+        "-c",
+        "%u",
+        "/proc/self/environ",
+        prefix=("setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"),
+    )
     _wait_for_fetch(proxy, running)
     status = Path(f"/proc/{running.pid}/status").read_text()
     owner = Path(f"/proc/{running.pid}/environ").stat().st_uid

@@ -75,10 +75,16 @@ def test_secretsmanager_put_create_then_update(aws_env, moto, tmp_path) -> None:
     assert env[b"T"] == b"\xff\xfebinary"
 
 
-@pytest.mark.parametrize("args", [
-    ["ref+awskms://AAAA"], ["ref+awsssm://a#/x"], [], ["ref+awsssm://a", "extra"],
-    ["ref+awsssm://a", "--kms-key-id", "k", "--no-kms"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["ref+awskms://AAAA"],
+        ["ref+awsssm://a#/x"],
+        [],
+        ["ref+awsssm://a", "extra"],
+        ["ref+awsssm://a", "--kms-key-id", "k", "--no-kms"],
+    ],
+)
 def test_bad_put_invocations_are_usage_errors(aws_env, args) -> None:
     """KMS references, pointers, missing or extra words and conflicting flags exit 64."""
     assert put(aws_env, *args, value=b"never-shown-value").returncode == 64

@@ -22,13 +22,18 @@ def test_role_reference_is_signed_with_the_assumed_role(aws_env, seed, proxy) ->
     seed.parameter("/role/one", "role-value-one")
     seed.parameter("/plain/one", "plain-value-one")
     seed.secret("role/secret", "role-secret-value")
-    extra = {"AWS_ENDPOINT_URL": proxy.url,
-             "A": f"ref+awsssm://role/one?role_arn={ROLE}",
-             "S": f"ref+awssecrets://role/secret?role_arn={ROLE}",
-             "B": "ref+awsssm://plain/one"}
+    extra = {
+        "AWS_ENDPOINT_URL": proxy.url,
+        "A": f"ref+awsssm://role/one?role_arn={ROLE}",
+        "S": f"ref+awssecrets://role/secret?role_arn={ROLE}",
+        "B": "ref+awsssm://plain/one",
+    }
     env = child_env(run(aws_env, extra))
-    assert (env[b"A"], env[b"S"], env[b"B"]) == (b"role-value-one", b"role-secret-value",
-                                                 b"plain-value-one")
+    assert (env[b"A"], env[b"S"], env[b"B"]) == (
+        b"role-value-one",
+        b"role-secret-value",
+        b"plain-value-one",
+    )
     assert proxy.count("AssumeRole") == 1  # one session per distinct role
     assert signers(proxy, "AssumeRole") == {"testing"}
     keys = {c.access_key for c in proxy.calls() if c.service in {"ssm", "secretsmanager"}}
@@ -43,9 +48,11 @@ def test_role_applies_to_env_from_and_inline(aws_env, seed, proxy) -> None:
     """A path in INJECTOR_ENV_FROM and an inline expression use their roles too."""
     seed.parameter("/rp/key", "rp-path-value")
     seed.parameter("/ri/pw", "ri-inline-value")
-    extra = {"AWS_ENDPOINT_URL": proxy.url,
-             "INJECTOR_ENV_FROM": f"ref+awsssm://rp/?role_arn={ROLE}",
-             "URL": f"x://u:ref+awsssm://ri/pw?role_arn={ROLE}+@h"}
+    extra = {
+        "AWS_ENDPOINT_URL": proxy.url,
+        "INJECTOR_ENV_FROM": f"ref+awsssm://rp/?role_arn={ROLE}",
+        "URL": f"x://u:ref+awsssm://ri/pw?role_arn={ROLE}+@h",
+    }
     env = child_env(run(aws_env, extra))
     assert (env[b"KEY"], env[b"URL"]) == (b"rp-path-value", b"x://u:ri-inline-value@h")
     assert "testing" not in signers(proxy, "GetParametersByPath") | signers(proxy, "GetParameters")
@@ -74,10 +81,15 @@ def test_profile_signs_with_that_profiles_keys(aws_env, seed, proxy, tmp_path) -
     """?profile=NAME uses that profile of the credentials file; others the default chain."""
     seed.parameter("/prof/one", "profile-value")
     credentials = tmp_path / "credentials"
-    credentials.write_text("[other]\naws_access_key_id = otherkey\n"
-                           "aws_secret_access_key = othersecret\n")
-    extra = {"AWS_ENDPOINT_URL": proxy.url, "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
-             "P": "ref+awsssm://prof/one?profile=other", "D": "ref+awsssm://prof/one"}
+    credentials.write_text(
+        "[other]\naws_access_key_id = otherkey\naws_secret_access_key = othersecret\n"
+    )
+    extra = {
+        "AWS_ENDPOINT_URL": proxy.url,
+        "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
+        "P": "ref+awsssm://prof/one?profile=other",
+        "D": "ref+awsssm://prof/one",
+    }
     env = child_env(run(aws_env, extra))
     assert env[b"P"] == env[b"D"] == b"profile-value"
     assert signers(proxy, "GetParameters") == {"otherkey", "testing"}
@@ -95,8 +107,10 @@ def test_unknown_profile_is_78(aws_env, seed) -> None:
 def test_role_applies_to_env_files(aws_env, seed, proxy) -> None:
     """An env-file reference with role_arn is read with the assumed role's key."""
     seed.object("role-files", "app.env", "FROM_FILE=role-env-file-value\n")
-    extra = {"AWS_ENDPOINT_URL": proxy.url,
-             "INJECTOR_ENV_FILES": f"ref+s3://role-files/app.env?role_arn={ROLE}"}
+    extra = {
+        "AWS_ENDPOINT_URL": proxy.url,
+        "INJECTOR_ENV_FILES": f"ref+s3://role-files/app.env?role_arn={ROLE}",
+    }
     env = child_env(run(aws_env, extra))
     assert env[b"FROM_FILE"] == b"role-env-file-value"
     assert "testing" not in signers(proxy, "GetObject")

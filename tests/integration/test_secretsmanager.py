@@ -16,8 +16,13 @@ def test_string_binary_and_arn_forms(aws_env, moto) -> None:
     arn = sm.create_secret(Name="app/api", SecretString="api-key=é\n")["ARN"]
     sm.create_secret(Name="app/blob", SecretBinary=b"\x01binary\xfe")
     partial = arn.rsplit("-", 1)[0]
-    extra = {"S": "ref+awssecrets://app/api", "FULL": arn, "PARTIAL": partial,
-             "REFARN": f"ref+awssecrets://{arn}", "B": "ref+awssecrets://app/blob"}
+    extra = {
+        "S": "ref+awssecrets://app/api",
+        "FULL": arn,
+        "PARTIAL": partial,
+        "REFARN": f"ref+awssecrets://{arn}",
+        "B": "ref+awssecrets://app/blob",
+    }
     env = child_env(run(aws_env, extra, secrets=(b"api-key",)))
     assert env[b"S"] == env[b"FULL"] == env[b"PARTIAL"] == env[b"REFARN"] == "api-key=é\n".encode()
     assert env[b"B"] == b"\x01binary\xfe"
@@ -37,9 +42,12 @@ def test_version_stage_and_id(aws_env, moto) -> None:
     sm = moto.client("secretsmanager")
     first = sm.create_secret(Name="rot", SecretString="old-value")["VersionId"]
     sm.put_secret_value(SecretId="rot", SecretString="new-value")
-    extra = {"PREV": "ref+awssecrets://rot?version_stage=AWSPREVIOUS",
-             "ID": f"ref+awssecrets://rot?version_id={first}", "NOW": "ref+awssecrets://rot",
-             "ECS": "arn:aws:secretsmanager:us-east-1:123456789012:secret:rot::AWSPREVIOUS:"}
+    extra = {
+        "PREV": "ref+awssecrets://rot?version_stage=AWSPREVIOUS",
+        "ID": f"ref+awssecrets://rot?version_id={first}",
+        "NOW": "ref+awssecrets://rot",
+        "ECS": "arn:aws:secretsmanager:us-east-1:123456789012:secret:rot::AWSPREVIOUS:",
+    }
     env = child_env(run(aws_env, extra))
     assert (env[b"PREV"], env[b"ID"], env[b"NOW"]) == (b"old-value", b"old-value", b"new-value")
     assert env[b"ECS"] == b"old-value"
@@ -71,9 +79,11 @@ def test_batched_twenty_per_call(aws_env, moto, proxy) -> None:
 def test_mixed_regions(aws_env, moto) -> None:
     """A secret's ARN region and ?region= reach the right regional store."""
     arn = moto.client("secretsmanager", region_name="eu-central-1").create_secret(
-        Name="r", SecretString="in-frankfurt")["ARN"]
+        Name="r", SecretString="in-frankfurt"
+    )["ARN"]
     moto.client("secretsmanager", region_name="ap-south-1").create_secret(
-        Name="r", SecretString="in-mumbai")
+        Name="r", SecretString="in-mumbai"
+    )
     extra = {"EU": arn, "AP": "ref+awssecrets://r?region=ap-south-1"}
     env = child_env(run(aws_env, extra))
     assert (env[b"EU"], env[b"AP"]) == (b"in-frankfurt", b"in-mumbai")
@@ -88,7 +98,10 @@ def test_denied_batch_falls_back_to_single_reads(aws_env, moto, proxy) -> None:
         extra[f"F{i}"] = f"ref+awssecrets://f{i}"
     proxy.add_rule(operation="BatchGetSecretValue", error="AccessDeniedException")
     env = child_env(run({**aws_env, "AWS_ENDPOINT_URL": proxy.url}, extra))
-    assert [env[f"F{i}".encode()] for i in range(3)] == [b"fallback-0", b"fallback-1",
-                                                          b"fallback-2"]
+    assert [env[f"F{i}".encode()] for i in range(3)] == [
+        b"fallback-0",
+        b"fallback-1",
+        b"fallback-2",
+    ]
     assert proxy.count("BatchGetSecretValue") == 1
     assert proxy.count("GetSecretValue") == 3

@@ -15,9 +15,11 @@ def test_securestring_path_and_arn(aws_env, moto) -> None:
     ssm = moto.client("ssm")
     ssm.put_parameter(Name="/prod/db/password", Value="s3cr=t\nvalue é", Type="SecureString")
     ssm.put_parameter(Name="plain", Value="top-level-name", Type="String")
-    extra = {"A": "ref+awsssm://prod/db/password",
-             "B": "arn:aws:ssm:us-east-1:123456789012:parameter/prod/db/password",
-             "C": "arn:aws:ssm:us-east-1:123456789012:parameter/plain"}
+    extra = {
+        "A": "ref+awsssm://prod/db/password",
+        "B": "arn:aws:ssm:us-east-1:123456789012:parameter/prod/db/password",
+        "C": "arn:aws:ssm:us-east-1:123456789012:parameter/plain",
+    }
     env = child_env(run(aws_env, extra, secrets=(b"s3cr=t", b"top-level-name")))
     assert env[b"A"] == env[b"B"] == "s3cr=t\nvalue é".encode()
     assert env[b"C"] == b"top-level-name"
@@ -29,18 +31,24 @@ def test_version_and_label_pins(aws_env, moto) -> None:
     ssm.put_parameter(Name="/app/token", Value="token-one", Type="SecureString")
     ssm.put_parameter(Name="/app/token", Value="token-two", Type="SecureString", Overwrite=True)
     ssm.label_parameter_version(Name="/app/token", ParameterVersion=1, Labels=["first"])
-    extra = {"V1": "ref+awsssm://app/token?version=1", "L": "ref+awsssm://app/token?label=first",
-             "NOW": "ref+awsssm://app/token"}
+    extra = {
+        "V1": "ref+awsssm://app/token?version=1",
+        "L": "ref+awsssm://app/token?label=first",
+        "NOW": "ref+awsssm://app/token",
+    }
     env = child_env(run(aws_env, extra, secrets=(b"token-one", b"token-two")))
     assert (env[b"V1"], env[b"L"], env[b"NOW"]) == (b"token-one", b"token-one", b"token-two")
 
 
 def test_json_pointer(aws_env, moto) -> None:
     """With mode=singleparam (as in vals) a JSON pointer selects inside one parameter."""
-    moto.client("ssm").put_parameter(Name="/cfg", Value='{"db": {"port": 5432, "u": "app"}}',
-                                      Type="SecureString")
-    extra = {"P": "ref+awsssm://cfg?mode=singleparam#/db/port",
-             "U": "ref+awsssm://cfg?mode=singleparam#/db/u"}
+    moto.client("ssm").put_parameter(
+        Name="/cfg", Value='{"db": {"port": 5432, "u": "app"}}', Type="SecureString"
+    )
+    extra = {
+        "P": "ref+awsssm://cfg?mode=singleparam#/db/port",
+        "U": "ref+awsssm://cfg?mode=singleparam#/db/u",
+    }
     env = child_env(run(aws_env, extra))
     assert (env[b"P"], env[b"U"]) == (b"5432", b"app")
 
@@ -48,8 +56,11 @@ def test_json_pointer(aws_env, moto) -> None:
 def test_missing_parameter_is_66_naming_it(aws_env, moto) -> None:
     """A missing parameter (or version) exits 66 naming exactly that reference."""
     moto.client("ssm").put_parameter(Name="/here", Value="here-value", Type="SecureString")
-    extra = {"OK": "ref+awsssm://here", "NO": "ref+awsssm://not/here",
-             "OLD": "ref+awsssm://here?version=7"}
+    extra = {
+        "OK": "ref+awsssm://here",
+        "NO": "ref+awsssm://not/here",
+        "OLD": "ref+awsssm://here?version=7",
+    }
     proc = run(aws_env, extra, "true", secrets=(b"here-value",))
     assert proc.returncode == 66
     stderr = proc.stderr.decode()
@@ -68,9 +79,12 @@ def test_mixed_regions(aws_env, moto) -> None:
     """?region= and the ARN's region each reach their own region's store."""
     for region, value in (("eu-west-1", "in-eu"), ("us-west-2", "in-us")):
         moto.client("ssm", region_name=region).put_parameter(
-            Name="/r", Value=value, Type="SecureString")
-    extra = {"EU": "ref+awsssm://r?region=eu-west-1",
-             "US": "arn:aws:ssm:us-west-2:123456789012:parameter/r"}
+            Name="/r", Value=value, Type="SecureString"
+        )
+    extra = {
+        "EU": "ref+awsssm://r?region=eu-west-1",
+        "US": "arn:aws:ssm:us-west-2:123456789012:parameter/r",
+    }
     env = child_env(run(aws_env, extra))
     assert (env[b"EU"], env[b"US"]) == (b"in-eu", b"in-us")
 

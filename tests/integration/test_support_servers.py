@@ -41,18 +41,32 @@ print(json.dumps(out))
 """
 
 
-def aws(service: str, url: str, attempts: int = 3, read_timeout: float = 10,
-        keys: dict[str, str] | None = None) -> Any:
+def aws(
+    service: str,
+    url: str,
+    attempts: int = 3,
+    read_timeout: float = 10,
+    keys: dict[str, str] | None = None,
+) -> Any:
     """Return a botocore client in standard retry mode with *attempts* and *read_timeout*."""
-    config = Config(retries={"mode": "standard", "total_max_attempts": attempts},
-                    read_timeout=read_timeout, connect_timeout=2)
+    config = Config(
+        retries={"mode": "standard", "total_max_attempts": attempts},
+        read_timeout=read_timeout,
+        connect_timeout=2,
+    )
     return client(service, url, config=config, **(keys or {}))
 
 
 def probe_chain(env: dict[str, str]) -> dict[str, Any]:
     """Run boto3's default credential chain in a subprocess with *env*; return what it found."""
-    proc = subprocess.run([sys.executable, "-c", CHAIN_PROBE], env=env, capture_output=True,
-                          text=True, timeout=60, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHAIN_PROBE],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     result: dict[str, Any] = json.loads(proc.stdout)
     return result
 
@@ -71,8 +85,11 @@ def imds_get(imds: Imds, path: str, token: str | None = None) -> tuple[int, str]
 def imds_token(url: str, ttl: str | None = "60") -> tuple[int, str]:
     """PUT for an IMDSv2 token; return status and token."""
     headers = {"X-aws-ec2-metadata-token-ttl-seconds": ttl} if ttl else {}
-    request = urllib.request.Request(url + "/latest/api/token", method="PUT",  # noqa: S310
-                                     headers=headers)
+    request = urllib.request.Request(  # noqa: S310 - our own server on 127.0.0.1
+        url + "/latest/api/token",
+        method="PUT",
+        headers=headers,
+    )
     try:
         with urllib.request.urlopen(request, timeout=5) as resp:  # noqa: S310
             return resp.status, resp.read().decode()
@@ -81,6 +98,7 @@ def imds_token(url: str, ttl: str | None = "60") -> tuple[int, str]:
 
 
 # ----------------------------------------------------------------------------- moto
+
 
 def test_moto_reachable_and_reset_clears_state(moto: MotoServer, seed: Seeder) -> None:
     """Moto answers on its URL and reset() forgets everything stored."""
@@ -118,6 +136,7 @@ def test_aws_env_isolates_the_subprocess(aws_env: dict[str, str], moto: MotoServ
 
 # ----------------------------------------------------------------------------- proxy: forwarding
 
+
 def test_proxy_forwards_and_names_every_operation(proxy: Proxy, seed: Seeder) -> None:
     """Calls of all four services pass through intact and are recorded as (service, operation)."""
     seed.object(BUCKET, "plain", "v1")
@@ -136,8 +155,13 @@ def test_proxy_forwards_and_names_every_operation(proxy: Proxy, seed: Seeder) ->
     plain = aws("kms", proxy.url).decrypt(CiphertextBlob=base64.b64decode(ciphertext))
     assert plain["Plaintext"] == b"hello"
     assert proxy.operations() == [
-        ("s3", "GetObject"), ("s3", "HeadObject"), ("s3", "HeadBucket"), ("s3", "PutObject"),
-        ("ssm", "GetParameters"), ("secretsmanager", "BatchGetSecretValue"), ("kms", "Decrypt"),
+        ("s3", "GetObject"),
+        ("s3", "HeadObject"),
+        ("s3", "HeadBucket"),
+        ("s3", "PutObject"),
+        ("ssm", "GetParameters"),
+        ("secretsmanager", "BatchGetSecretValue"),
+        ("kms", "Decrypt"),
     ]
     assert proxy.count("GetObject") == 1
     assert proxy.count("Decrypt", service="kms") == 1
@@ -153,7 +177,9 @@ def test_proxy_clear_forgets_calls(proxy: Proxy, seed: Seeder) -> None:
 
 
 def test_proxy_keeps_sigv4_valid_under_iam_enforcement(
-    moto: MotoServer, proxy: Proxy, seed: Seeder,
+    moto: MotoServer,
+    proxy: Proxy,
+    seed: Seeder,
 ) -> None:
     """With IAM enforced, signatures made for the proxy's Host still validate and policies apply."""
     seed.object(BUCKET, "allowed", "yes")
@@ -171,13 +197,16 @@ def reader_keys(seed: Seeder, resource: str) -> dict[str, str]:
     """Create an IAM user allowed s3:GetObject on *resource*; return its keys as client kwargs."""
     iam = seed.client("iam")
     iam.create_user(UserName="reader")
-    policy = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": resource}]}
-    iam.put_user_policy(UserName="reader", PolicyName="read",
-                        PolicyDocument=json.dumps(policy))
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": resource}],
+    }
+    iam.put_user_policy(UserName="reader", PolicyName="read", PolicyDocument=json.dumps(policy))
     key = iam.create_access_key(UserName="reader")["AccessKey"]
-    return {"aws_access_key_id": key["AccessKeyId"],
-            "aws_secret_access_key": key["SecretAccessKey"]}
+    return {
+        "aws_access_key_id": key["AccessKeyId"],
+        "aws_secret_access_key": key["SecretAccessKey"],
+    }
 
 
 def test_proxy_survives_200_concurrent_clients(proxy: Proxy, seed: Seeder) -> None:
@@ -185,8 +214,7 @@ def test_proxy_survives_200_concurrent_clients(proxy: Proxy, seed: Seeder) -> No
     seed.object(BUCKET, "k", "value")
     proxy.latency(0.05)
     signer = client("s3", proxy.url, config=Config(signature_version="s3v4"))
-    url = signer.generate_presigned_url(
-        "get_object", Params={"Bucket": BUCKET, "Key": "k"})
+    url = signer.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": "k"})
     target = url.removeprefix(proxy.url)
     port = int(proxy.url.rsplit(":", 1)[1])
     barrier = threading.Barrier(200)
@@ -211,11 +239,11 @@ def test_proxy_survives_200_concurrent_clients(proxy: Proxy, seed: Seeder) -> No
 
 # ----------------------------------------------------------------------------- proxy: faults
 
+
 def test_throttling_is_retried_then_succeeds(proxy: Proxy, seed: Seeder) -> None:
     """Two KMS ThrottlingExceptions are retried by standard mode; the third attempt succeeds."""
     ciphertext = base64.b64decode(seed.kms_encrypt("hi"))
-    rule = proxy.add_rule(service="kms", operation="Decrypt", error="ThrottlingException",
-                          times=2)
+    rule = proxy.add_rule(service="kms", operation="Decrypt", error="ThrottlingException", times=2)
     assert aws("kms", proxy.url).decrypt(CiphertextBlob=ciphertext)["Plaintext"] == b"hi"
     assert rule.hits == 2
     assert proxy.count("Decrypt") == 3
@@ -231,7 +259,9 @@ def test_s3_slowdown_is_xml_503_and_retried(proxy: Proxy, seed: Seeder) -> None:
         aws("s3", proxy.url, attempts=2).get_object(Bucket=BUCKET, Key="k")
     error = caught.value.response
     assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == (
-        "SlowDown", 503)
+        "SlowDown",
+        503,
+    )
 
 
 def test_access_denied_json_is_not_retried(proxy: Proxy, seed: Seeder) -> None:
@@ -257,13 +287,19 @@ def test_s3_access_denied_is_xml_403(proxy: Proxy, seed: Seeder) -> None:
         s3.get_object(Bucket=BUCKET, Key="bad")
     error = caught.value.response
     assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == (
-        "AccessDenied", 403)
+        "AccessDenied",
+        403,
+    )
 
 
-@pytest.mark.parametrize(("status", "code"), [(500, "InternalFailure"),
-                                              (503, "ServiceUnavailableException")])
+@pytest.mark.parametrize(
+    ("status", "code"), [(500, "InternalFailure"), (503, "ServiceUnavailableException")]
+)
 def test_generic_5xx_is_retried_until_attempts_run_out(
-    proxy: Proxy, seed: Seeder, status: int, code: str,
+    proxy: Proxy,
+    seed: Seeder,
+    status: int,
+    code: str,
 ) -> None:
     """A 500 or 503 on every call is retried up to max attempts, then surfaces with its code."""
     secret = seed.secret("s", "v")
@@ -292,8 +328,11 @@ def test_delay_past_read_timeout(proxy: Proxy, seed: Seeder) -> None:
 def test_drop_and_reset_are_connection_errors(proxy: Proxy, seed: Seeder, fault: str) -> None:
     """A dropped or reset connection surfaces as botocore's ConnectionClosedError."""
     seed.object(BUCKET, "k", "v")
-    rule = (proxy.add_rule(operation="GetObject", drop=True) if fault == "drop"
-            else proxy.add_rule(operation="GetObject", reset=True))
+    rule = (
+        proxy.add_rule(operation="GetObject", drop=True)
+        if fault == "drop"
+        else proxy.add_rule(operation="GetObject", reset=True)
+    )
     with pytest.raises(ConnectionClosedError):
         aws("s3", proxy.url, attempts=1).get_object(Bucket=BUCKET, Key="k")
     assert rule.hits == 1
@@ -371,8 +410,11 @@ def test_rule_with_two_actions_is_rejected(proxy: Proxy) -> None:
 
 # ----------------------------------------------------------------------------- IMDS
 
+
 def test_imds_creds_reach_the_default_chain(
-    imds: Imds, imds_env: dict[str, str], seed: Seeder,
+    imds: Imds,
+    imds_env: dict[str, str],
+    seed: Seeder,
 ) -> None:
     """Keys created in moto and served by our IMDS are what boto3's default chain uses."""
     seed.client("iam").create_user(UserName="node")
@@ -391,10 +433,8 @@ def test_imds_refuses_imdsv1(imds: Imds) -> None:
     assert imds_get(imds, "/latest/meta-data/iam/security-credentials/") == (401, "")
     assert imds_token(imds.url, ttl=None)[0] == 400
     _, token = imds_token(imds.url)
-    assert imds_get(imds, "/latest/meta-data/iam/security-credentials/", token) == (
-        200, imds.role)
-    status, body = imds_get(imds, f"/latest/meta-data/iam/security-credentials/{imds.role}",
-                            token)
+    assert imds_get(imds, "/latest/meta-data/iam/security-credentials/", token) == (200, imds.role)
+    status, body = imds_get(imds, f"/latest/meta-data/iam/security-credentials/{imds.role}", token)
     document = json.loads(body)
     assert (status, document["Code"], document["Type"]) == (200, "Success", "AWS-HMAC")
     assert imds_get(imds, "/latest/meta-data/placement/region", token) == (200, "us-east-1")
@@ -402,11 +442,19 @@ def test_imds_refuses_imdsv1(imds: Imds) -> None:
     assert json.loads(body)["region"] == "us-east-1"
 
 
-@pytest.mark.parametrize("fault", [
-    {"fail_status": 500}, {"token_delay": 2.0}, {"no_role": True}, {"token_status": 403},
-])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"fail_status": 500},
+        {"token_delay": 2.0},
+        {"no_role": True},
+        {"token_status": 403},
+    ],
+)
 def test_imds_faults_leave_no_credentials(
-    imds: Imds, imds_env: dict[str, str], fault: dict[str, Any],
+    imds: Imds,
+    imds_env: dict[str, str],
+    fault: dict[str, Any],
 ) -> None:
     """500s, a slow token, no role, or no IMDSv2 token (v1 refused) give boto3 no credentials."""
     for name, value in fault.items():
@@ -426,11 +474,31 @@ def test_imds_fail_times_then_recovers(imds: Imds) -> None:
 def test_imds_runs_as_a_script(tmp_path: Path) -> None:
     """The script mode serves credentials from a JSON file and prints its readiness line."""
     creds = tmp_path / "creds.json"
-    creds.write_text(json.dumps({"AccessKeyId": "AKIDSCRIPT", "SecretAccessKey": "s",
-                                 "Token": "t", "role": "r1", "region": "eu-west-1"}))
-    proc = subprocess.Popen([sys.executable, str(SUPPORT / "imds.py"), "--host", "127.0.0.1",
-                             "--port", "0", "--creds-json", str(creds)],
-                            stdout=subprocess.PIPE, text=True)
+    creds.write_text(
+        json.dumps(
+            {
+                "AccessKeyId": "AKIDSCRIPT",
+                "SecretAccessKey": "s",
+                "Token": "t",
+                "role": "r1",
+                "region": "eu-west-1",
+            }
+        )
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(SUPPORT / "imds.py"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--creds-json",
+            str(creds),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline().split()

@@ -60,8 +60,12 @@ def test_check_warns_on_forms_vals_reads_differently(aws_env, seed) -> None:
     """A whole KMS value with '+' (vals would cut it there) gets a warning; --json too."""
     seed.parameter("/w/ok", "warn-ok-value")
     ciphertext = seed.kms_encrypt("warn-kms-plaintext")
-    env = {**aws_env, "PATH": os.environ["PATH"], "OK": "ref+awsssm://w/ok",
-           "K": "ref+awskms://" + ciphertext.replace("/", "+")[:8] + "+AAAA"}
+    env = {
+        **aws_env,
+        "PATH": os.environ["PATH"],
+        "OK": "ref+awsssm://w/ok",
+        "K": "ref+awskms://" + ciphertext.replace("/", "+")[:8] + "+AAAA",
+    }
     proc = runner.run(env, "check")
     warnings = [line for line in proc.stdout.decode().splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1
@@ -74,8 +78,10 @@ def test_yaml_documents_under_a_fragment(aws_env, seed) -> None:
     """A fragment into a YAML object (S3, Secrets Manager) selects as in vals."""
     seed.object("yaml", "app.yaml", "db:\n  password: yaml-db-password\n  port: 5432\n")
     seed.secret("yaml/secret", "token: yaml-secret-token\n")
-    extra = {"P": "ref+s3://yaml/app.yaml#/db/password", "N": "ref+s3://yaml/app.yaml#/db/port",
-             "T": "ref+awssecrets://yaml/secret#/token"}
+    extra = {
+        "P": "ref+s3://yaml/app.yaml#/db/password",
+        "N": "ref+s3://yaml/app.yaml#/db/port",
+        "T": "ref+awssecrets://yaml/secret#/token",
+    }
     env = child_env(run(aws_env, extra))
-    assert (env[b"P"], env[b"N"], env[b"T"]) == (b"yaml-db-password", b"5432",
-                                                 b"yaml-secret-token")
+    assert (env[b"P"], env[b"N"], env[b"T"]) == (b"yaml-db-password", b"5432", b"yaml-secret-token")

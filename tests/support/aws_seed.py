@@ -24,10 +24,12 @@ _CLIENT_LOCK = threading.Lock()
 # Every value stored through these clients (Seeder or moto.client): the leak check's list.
 RECORDED: set[bytes] = set()
 _STORING = {
-    "s3.PutObject": ("Body",), "ssm.PutParameter": ("Value",),
+    "s3.PutObject": ("Body",),
+    "ssm.PutParameter": ("Value",),
     "secretsmanager.CreateSecret": ("SecretString", "SecretBinary"),
     "secretsmanager.PutSecretValue": ("SecretString", "SecretBinary"),
-    "secretsmanager.UpdateSecret": ("SecretString", "SecretBinary"), "kms.Encrypt": ("Plaintext",),
+    "secretsmanager.UpdateSecret": ("SecretString", "SecretBinary"),
+    "kms.Encrypt": ("Plaintext",),
 }
 _MIN_RECORDED = 4
 
@@ -137,24 +139,38 @@ class Seeder:
         return str(meta["KeyId"])
 
     def sse_kms_object(
-        self, bucket: str, key: str, body: bytes | str, key_id: str | None = None,
+        self,
+        bucket: str,
+        key: str,
+        body: bytes | str,
+        key_id: str | None = None,
     ) -> str:
         """Store *body* with SSE-KMS (a new key unless *key_id*) and return the key id used."""
         self.bucket(bucket)
         key_id = key_id or self.kms_key("sse-kms")
         data = body.encode() if isinstance(body, str) else body
         self.client("s3").put_object(
-            Bucket=bucket, Key=key, Body=data,
-            ServerSideEncryption="aws:kms", SSEKMSKeyId=key_id,
+            Bucket=bucket,
+            Key=key,
+            Body=data,
+            ServerSideEncryption="aws:kms",
+            SSEKMSKeyId=key_id,
         )
         return key_id
 
     def parameter(
-        self, name: str, value: str, *, secure: bool = True, key_id: str | None = None,
+        self,
+        name: str,
+        value: str,
+        *,
+        secure: bool = True,
+        key_id: str | None = None,
     ) -> str:
         """Create or overwrite SSM parameter *name* (SecureString unless not *secure*)."""
         args: dict[str, Any] = {
-            "Name": name, "Value": value, "Overwrite": True,
+            "Name": name,
+            "Value": value,
+            "Overwrite": True,
             "Type": "SecureString" if secure else "String",
         }
         if secure and key_id:
@@ -169,7 +185,9 @@ class Seeder:
         return str(answer["ARN"])
 
     def kms_encrypt(
-        self, plaintext: bytes | str, key_id: str | None = None,
+        self,
+        plaintext: bytes | str,
+        key_id: str | None = None,
         context: dict[str, str] | None = None,
     ) -> str:
         """Encrypt *plaintext* with KMS (a new key unless *key_id*) and return base64 ciphertext."""

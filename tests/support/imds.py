@@ -50,9 +50,13 @@ class RoleCredentials:
         now = datetime.now(UTC)
         expires = self.expiration or now + timedelta(hours=6)
         return {
-            "Code": "Success", "LastUpdated": now.strftime(TIME_FORMAT), "Type": "AWS-HMAC",
-            "AccessKeyId": self.access_key_id, "SecretAccessKey": self.secret_access_key,
-            "Token": self.token, "Expiration": expires.strftime(TIME_FORMAT),
+            "Code": "Success",
+            "LastUpdated": now.strftime(TIME_FORMAT),
+            "Type": "AWS-HMAC",
+            "AccessKeyId": self.access_key_id,
+            "SecretAccessKey": self.secret_access_key,
+            "Token": self.token,
+            "Expiration": expires.strftime(TIME_FORMAT),
         }
 
 
@@ -87,8 +91,9 @@ class Imds:
         server.imds = self
         self._server = server
         self.port = server.server_address[1]
-        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True,
-                         name="imds").start()
+        threading.Thread(
+            target=server.serve_forever, args=(0.05,), daemon=True, name="imds"
+        ).start()
         return self
 
     def serve_forever(self) -> None:
@@ -223,7 +228,7 @@ def answer(imds: Imds, path: str) -> tuple[int, str, str]:
     if path.rstrip("/") == CREDS_PATH.rstrip("/"):
         return (404, "Not Found", plain) if imds.no_role else (200, imds.role, plain)
     if path.startswith(CREDS_PATH):
-        if imds.no_role or path[len(CREDS_PATH):].rstrip("/") != imds.role:
+        if imds.no_role or path[len(CREDS_PATH) :].rstrip("/") != imds.role:
             return 404, "Not Found", plain
         return 200, json.dumps(imds.credentials.document()), plain
     fixed = {
@@ -241,10 +246,16 @@ def answer(imds: Imds, path: str) -> tuple[int, str, str]:
 def identity(region: str) -> dict[str, Any]:
     """Return an instance identity document for *region*."""
     return {
-        "accountId": "123456789012", "architecture": "x86_64", "availabilityZone": f"{region}a",
-        "imageId": "ami-0123456789abcdef0", "instanceId": "i-0123456789abcdef0",
-        "instanceType": "t3.micro", "privateIp": "10.0.0.10", "region": region,
-        "version": "2017-09-30", "pendingTime": "2026-01-01T00:00:00Z",
+        "accountId": "123456789012",
+        "architecture": "x86_64",
+        "availabilityZone": f"{region}a",
+        "imageId": "ami-0123456789abcdef0",
+        "instanceId": "i-0123456789abcdef0",
+        "instanceType": "t3.micro",
+        "privateIp": "10.0.0.10",
+        "region": region,
+        "version": "2017-09-30",
+        "pendingTime": "2026-01-01T00:00:00Z",
     }
 
 
@@ -253,11 +264,18 @@ def from_creds_file(path: Path, host: str, port: int) -> Imds:
     data: dict[str, str] = json.loads(path.read_text())
     expiration = data.get("Expiration")
     creds = RoleCredentials(
-        data["AccessKeyId"], data["SecretAccessKey"], data.get("Token", ""),
+        data["AccessKeyId"],
+        data["SecretAccessKey"],
+        data.get("Token", ""),
         datetime.strptime(expiration, TIME_FORMAT).replace(tzinfo=UTC) if expiration else None,
     )
-    return Imds(creds, data.get("role", "injector-test-role"), data.get("region", "us-east-1"),
-                host=host, port=port)
+    return Imds(
+        creds,
+        data.get("role", "injector-test-role"),
+        data.get("region", "us-east-1"),
+        host=host,
+        port=port,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -268,8 +286,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--creds-json", type=Path, help="credentials file (default: fakes)")
     parser.add_argument("--no-role", action="store_true", help="answer 404: no role attached")
     args = parser.parse_args(argv)
-    imds = (from_creds_file(args.creds_json, args.host, args.port) if args.creds_json
-            else Imds(host=args.host, port=args.port))
+    imds = (
+        from_creds_file(args.creds_json, args.host, args.port)
+        if args.creds_json
+        else Imds(host=args.host, port=args.port)
+    )
     imds.no_role = args.no_role
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with contextlib.suppress(KeyboardInterrupt):

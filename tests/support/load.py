@@ -43,22 +43,34 @@ def seed_processes(seed: Seeder, count: int) -> list[tuple[dict[str, str], dict[
     for i in range(count):
         extra = {
             "S3": seed.object(BUCKET, f"obj{i}", f"load-object-{i}", create=False),
-            "P": f"ref+awsssm://load/p{i}", "PS": "ref+awsssm://load/shared",
-            "SM": f"ref+awssecrets://load/s{i}", "SMS": "ref+awssecrets://load/shared",
+            "P": f"ref+awsssm://load/p{i}",
+            "PS": "ref+awsssm://load/shared",
+            "SM": f"ref+awssecrets://load/s{i}",
+            "SMS": "ref+awssecrets://load/shared",
             "K": kms,
         }
         seed.parameter(f"/load/p{i}", f"load-parameter-{i}")
         seed.secret(f"load/s{i}", f"load-secret-{i}")
-        expected = {b"S3": f"load-object-{i}".encode(), b"P": f"load-parameter-{i}".encode(),
-                    b"PS": b"load-shared-parameter", b"SM": f"load-secret-{i}".encode(),
-                    b"SMS": b"load-shared-secret", b"K": b"load-kms-plaintext"}
+        expected = {
+            b"S3": f"load-object-{i}".encode(),
+            b"P": f"load-parameter-{i}".encode(),
+            b"PS": b"load-shared-parameter",
+            b"SM": f"load-secret-{i}".encode(),
+            b"SMS": b"load-shared-secret",
+            b"K": b"load-kms-plaintext",
+        }
         plans.append((extra, expected))
     return plans
 
 
 def many_processes(  # noqa: PLR0913 - the benchmark reports failures instead of asserting
-    base: dict[str, str], proxy: Proxy, seed: Seeder, count: int, timeout: float,
-    *, check: bool = True,
+    base: dict[str, str],
+    proxy: Proxy,
+    seed: Seeder,
+    count: int,
+    timeout: float,
+    *,
+    check: bool = True,
 ) -> dict[str, Any]:
     """Start *count* injectors at once under 30% throttling; check them; return the figures."""
     seeding = time.monotonic()
@@ -66,11 +78,17 @@ def many_processes(  # noqa: PLR0913 - the benchmark reports failures instead of
     seeding = time.monotonic() - seeding
     proxy.clear()
     rule = proxy.add_rule(error="ThrottlingException", probability=THROTTLE_PROBABILITY)
-    env = {**base, "AWS_ENDPOINT_URL": proxy.url, "PATH": os.environ["PATH"],
-           "AWS_MAX_ATTEMPTS": ATTEMPTS, "INJECTOR_TIMEOUT": str(timeout)}
+    env = {
+        **base,
+        "AWS_ENDPOINT_URL": proxy.url,
+        "PATH": os.environ["PATH"],
+        "AWS_MAX_ATTEMPTS": ATTEMPTS,
+        "INJECTOR_TIMEOUT": str(timeout),
+    }
     started = time.monotonic()
-    running = [runner.start({**env, **extra}, "env", "-0", target_prints=True)
-               for extra, _ in plans]
+    running = [
+        runner.start({**env, **extra}, "env", "-0", target_prints=True) for extra, _ in plans
+    ]
     results = [one.wait(timeout + 60) for one in running]
     wall = time.monotonic() - started
     failed = [r.err[-300:] for r in results if r.code != 0]
@@ -84,11 +102,18 @@ def many_processes(  # noqa: PLR0913 - the benchmark reports failures instead of
     served = [c for c in calls if c.fault is None]
     durations = [r.duration for r in results]
     return {
-        "processes": count, "failed": len(failed), "seed_s": seeding, "wall_s": wall,
+        "processes": count,
+        "failed": len(failed),
+        "seed_s": seeding,
+        "wall_s": wall,
         "p50_s": statistics.median(durations),
-        "p95_s": _percentile(durations, 0.95), "max_s": max(durations), "deadline_s": timeout,
-        "calls": len(calls), "throttled": rule.hits,
-        "calls_per_process": len(calls) / count, "served_per_process": len(served) / count,
+        "p95_s": _percentile(durations, 0.95),
+        "max_s": max(durations),
+        "deadline_s": timeout,
+        "calls": len(calls),
+        "throttled": rule.hits,
+        "calls_per_process": len(calls) / count,
+        "served_per_process": len(served) / count,
         "min_calls_per_process": MIN_CALLS_PER_PROCESS,
     }
 
@@ -118,8 +143,16 @@ def many_secrets(base: dict[str, str], proxy: Proxy, seed: Seeder, count: int) -
     assert {k: seen[k] for k in expected} == expected
     counts = {op: proxy.count(op) for op in ("GetObject", "GetParameters", "BatchGetSecretValue")}
     per_kind = [len(range(k, count, 3)) for k in range(3)]
-    minimum = {"GetObject": per_kind[0], "GetParameters": math.ceil(per_kind[1] / 10),
-               "BatchGetSecretValue": math.ceil(per_kind[2] / 20)}
-    return {"secrets": count, "seed_s": seeding, "duration_s": result.duration,
-            "calls": counts, "minimum": minimum,
-            "other_calls": len(proxy.operations()) - sum(counts.values())}
+    minimum = {
+        "GetObject": per_kind[0],
+        "GetParameters": math.ceil(per_kind[1] / 10),
+        "BatchGetSecretValue": math.ceil(per_kind[2] / 20),
+    }
+    return {
+        "secrets": count,
+        "seed_s": seeding,
+        "duration_s": result.duration,
+        "calls": counts,
+        "minimum": minimum,
+        "other_calls": len(proxy.operations()) - sum(counts.values()),
+    }

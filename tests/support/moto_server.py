@@ -89,8 +89,11 @@ class MotoServer:
         self.port = port
         self._log = self.log_path.open("ab")
         self._proc = subprocess.Popen(
-            _command(port), stdin=subprocess.DEVNULL, stdout=self._log,
-            stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,  # noqa: PLW1509
+            _command(port),
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509
         )
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:

@@ -36,16 +36,28 @@ if TYPE_CHECKING:
 
 HOST = "127.0.0.1"
 UPSTREAM_TIMEOUT = 120.0
-HOP_BY_HOP = frozenset({
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
-    "trailer", "trailers", "transfer-encoding", "upgrade", "expect", "proxy-connection",
-})
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+        "expect",
+        "proxy-connection",
+    }
+)
 SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
 NO_BODY_STATUSES = frozenset({204, 304})
 
 
 # --------------------------------------------------------------------------- errors
+
 
 @dataclass(frozen=True)
 class ErrorShape:
@@ -60,19 +72,44 @@ class ErrorShape:
     s3_message: str = ""
 
 
-THROTTLE = ErrorShape("ThrottlingException", 400, "SlowDown", 503, "Throttling",
-                      "Rate exceeded", "Please reduce your request rate.")
-DENIED = ErrorShape("AccessDeniedException", 400, "AccessDenied", 403, "AccessDenied",
-                    "Access Denied")
-INTERNAL = ErrorShape("InternalFailure", 500, "InternalError", 500, "InternalFailure",
-                      "We encountered an internal error. Please try again.")
-UNAVAILABLE = ErrorShape("ServiceUnavailableException", 503, "ServiceUnavailable", 503,
-                         "ServiceUnavailable", "Service is unable to handle request.")
+THROTTLE = ErrorShape(
+    "ThrottlingException",
+    400,
+    "SlowDown",
+    503,
+    "Throttling",
+    "Rate exceeded",
+    "Please reduce your request rate.",
+)
+DENIED = ErrorShape(
+    "AccessDeniedException", 400, "AccessDenied", 403, "AccessDenied", "Access Denied"
+)
+INTERNAL = ErrorShape(
+    "InternalFailure",
+    500,
+    "InternalError",
+    500,
+    "InternalFailure",
+    "We encountered an internal error. Please try again.",
+)
+UNAVAILABLE = ErrorShape(
+    "ServiceUnavailableException",
+    503,
+    "ServiceUnavailable",
+    503,
+    "ServiceUnavailable",
+    "Service is unable to handle request.",
+)
 ERRORS = {
-    "ThrottlingException": THROTTLE, "SlowDown": THROTTLE, "Throttling": THROTTLE,
-    "AccessDeniedException": DENIED, "AccessDenied": DENIED,
-    "InternalFailure": INTERNAL, "InternalError": INTERNAL,
-    "ServiceUnavailable": UNAVAILABLE, "ServiceUnavailableException": UNAVAILABLE,
+    "ThrottlingException": THROTTLE,
+    "SlowDown": THROTTLE,
+    "Throttling": THROTTLE,
+    "AccessDeniedException": DENIED,
+    "AccessDenied": DENIED,
+    "InternalFailure": INTERNAL,
+    "InternalError": INTERNAL,
+    "ServiceUnavailable": UNAVAILABLE,
+    "ServiceUnavailableException": UNAVAILABLE,
 }
 BY_STATUS = {500: INTERNAL, 503: UNAVAILABLE, 403: DENIED}
 
@@ -89,6 +126,7 @@ def error_shape(name: str | None, status: int | None) -> ErrorShape:
 
 
 # --------------------------------------------------------------------------- requests
+
 
 @dataclass(frozen=True)
 class Call:
@@ -188,9 +226,11 @@ def _s3_object_operation(method: str, query: dict[str, str], copy: str | None) -
     if "uploads" in query:
         return "CreateMultipartUpload"
     if "uploadId" in query:
-        return {"PUT": "UploadPartCopy" if copy else "UploadPart", "POST":
-                "CompleteMultipartUpload", "DELETE": "AbortMultipartUpload"}.get(
-                    method, "ListParts")
+        return {
+            "PUT": "UploadPartCopy" if copy else "UploadPart",
+            "POST": "CompleteMultipartUpload",
+            "DELETE": "AbortMultipartUpload",
+        }.get(method, "ListParts")
     verb = {"GET": "Get", "PUT": "Put", "DELETE": "Delete", "HEAD": "Head"}.get(method, method)
     for sub, name in (("tagging", "Tagging"), ("acl", "Acl"), ("attributes", "Attributes")):
         if sub in query:
@@ -207,8 +247,11 @@ def _s3_bucket_operation(method: str, query: dict[str, str]) -> str:
     if method == "POST" and "delete" in query:
         return "DeleteObjects"
     if method == "GET":
-        for sub, name in (("list-type", "ListObjectsV2"), ("versions", "ListObjectVersions"),
-                          ("uploads", "ListMultipartUploads")):
+        for sub, name in (
+            ("list-type", "ListObjectsV2"),
+            ("versions", "ListObjectVersions"),
+            ("uploads", "ListMultipartUploads"),
+        ):
             if sub in query:
                 return name
     verb = {"GET": "Get", "PUT": "Put", "DELETE": "Delete"}.get(method, method)
@@ -216,10 +259,12 @@ def _s3_bucket_operation(method: str, query: dict[str, str]) -> str:
     if sub:
         return f"{verb}Bucket{sub[:1].upper()}{sub[1:]}"
     return {"GET": "ListObjects", "PUT": "CreateBucket", "DELETE": "DeleteBucket"}.get(
-        method, f"{method}Bucket")
+        method, f"{method}Bucket"
+    )
 
 
 # --------------------------------------------------------------------------- rules
+
 
 class RuleSpec(TypedDict, total=False):
     """Keyword arguments of :meth:`Proxy.add_rule`."""
@@ -270,11 +315,19 @@ class Rule:
 
     def __post_init__(self) -> None:
         """Reject rules with two actions."""
-        chosen = [self.error is not None or self.status is not None, self.drop, self.reset,
-                  self.truncate is not None, self.deny_sse_kms, self.reply is not None]
+        chosen = [
+            self.error is not None or self.status is not None,
+            self.drop,
+            self.reset,
+            self.truncate is not None,
+            self.deny_sse_kms,
+            self.reply is not None,
+        ]
         if sum(chosen) > 1:
-            raise ValueError("a rule takes at most one of error/status, drop, reset, truncate, "
-                             "deny_sse_kms, reply")
+            raise ValueError(
+                "a rule takes at most one of error/status, drop, reset, truncate, "
+                "deny_sse_kms, reply"
+            )
 
     @property
     def action(self) -> str | None:
@@ -299,6 +352,7 @@ class Rule:
 
 
 # --------------------------------------------------------------------------- proxy
+
 
 class _Server(ThreadingHTTPServer):
     """Many concurrent daemon handler threads, a deep accept queue, no join on close."""
@@ -339,8 +393,9 @@ class Proxy:
         """Listen on a random port of 127.0.0.1 and serve in a daemon thread."""
         self._server = _Server((HOST, 0), _Handler)
         self._server.proxy = self
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        name="proxy", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="proxy", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -380,8 +435,9 @@ class Proxy:
 
     def count(self, operation: str, service: str | None = None) -> int:
         """Return how many calls of *operation* (optionally of *service*) arrived."""
-        return sum(1 for c in self.calls()
-                   if c.operation == operation and service in (None, c.service))
+        return sum(
+            1 for c in self.calls() if c.operation == operation and service in (None, c.service)
+        )
 
     def clear(self) -> None:
         """Forget the recorded calls."""
@@ -436,9 +492,17 @@ class Proxy:
                 if rule.action is not None:
                     chosen = rule
                     break
-            self._calls.append(Call(req.service, req.operation, req.method, req.path,
-                                    chosen.action if chosen else None, req.access_key,
-                                    req.body))
+            self._calls.append(
+                Call(
+                    req.service,
+                    req.operation,
+                    req.method,
+                    req.path,
+                    chosen.action if chosen else None,
+                    req.access_key,
+                    req.body,
+                )
+            )
         return delay, chosen
 
     def deny_rule(self, req: Request, headers: Message) -> Rule | None:
@@ -467,6 +531,7 @@ class Proxy:
 
 # --------------------------------------------------------------------------- responses
 
+
 def error_response(req: Request, rule: Rule) -> tuple[int, list[tuple[str, str]], bytes]:
     """Build the AWS-shaped error answer of an ``error`` rule for this request's protocol."""
     shape = error_shape(rule.error, rule.status)
@@ -474,31 +539,52 @@ def error_response(req: Request, rule: Rule) -> tuple[int, list[tuple[str, str]]
     if req.protocol == "json":
         code, status = shape.json_code, rule.status or shape.json_status
         body = json.dumps({"__type": code, "message": rule.message or shape.message}).encode()
-        return status, [("Content-Type", "application/x-amz-json-1.1"),
-                        ("x-amzn-ErrorType", code), ("x-amzn-RequestId", request_id)], body
+        return (
+            status,
+            [
+                ("Content-Type", "application/x-amz-json-1.1"),
+                ("x-amzn-ErrorType", code),
+                ("x-amzn-RequestId", request_id),
+            ],
+            body,
+        )
     if req.protocol == "s3":
-        return s3_error(rule.status or shape.s3_status, shape.s3_code,
-                        rule.message or shape.s3_message or shape.message, request_id)
-    return query_error(rule.status or shape.json_status, shape.query_code,
-                       rule.message or shape.message, request_id)
+        return s3_error(
+            rule.status or shape.s3_status,
+            shape.s3_code,
+            rule.message or shape.s3_message or shape.message,
+            request_id,
+        )
+    return query_error(
+        rule.status or shape.json_status,
+        shape.query_code,
+        rule.message or shape.message,
+        request_id,
+    )
 
 
-def s3_error(status: int, code: str, message: str,
-             request_id: str) -> tuple[int, list[tuple[str, str]], bytes]:
+def s3_error(
+    status: int, code: str, message: str, request_id: str
+) -> tuple[int, list[tuple[str, str]], bytes]:
     """Build S3's XML error document."""
-    body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
-            f"<Message>{message}</Message><RequestId>{request_id}</RequestId>"
-            f"<HostId>{request_id}</HostId></Error>").encode()
+    body = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+        f"<Message>{message}</Message><RequestId>{request_id}</RequestId>"
+        f"<HostId>{request_id}</HostId></Error>"
+    ).encode()
     return status, [("Content-Type", "application/xml"), ("x-amz-request-id", request_id)], body
 
 
-def query_error(status: int, code: str, message: str,
-                request_id: str) -> tuple[int, list[tuple[str, str]], bytes]:
+def query_error(
+    status: int, code: str, message: str, request_id: str
+) -> tuple[int, list[tuple[str, str]], bytes]:
     """Build the query protocol's (STS, IAM) XML error document."""
     kind = "Receiver" if status >= 500 else "Sender"
-    body = (f"<ErrorResponse><Error><Type>{kind}</Type><Code>{code}</Code>"
-            f"<Message>{message}</Message></Error><RequestId>{request_id}</RequestId>"
-            "</ErrorResponse>").encode()
+    body = (
+        f"<ErrorResponse><Error><Type>{kind}</Type><Code>{code}</Code>"
+        f"<Message>{message}</Message></Error><RequestId>{request_id}</RequestId>"
+        "</ErrorResponse>"
+    ).encode()
     return status, [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)], body
 
 
@@ -507,13 +593,16 @@ def kms_denied(headers: Message) -> tuple[int, list[tuple[str, str]], bytes]:
     key = headers.get("x-amz-server-side-encryption-aws-kms-key-id") or "unknown"
     if not key.startswith("arn:"):
         key = f"arn:aws:kms:us-east-1:123456789012:key/{key}"
-    message = ("User: arn:aws:iam::123456789012:user/test is not authorized to perform: "
-               f"kms:Decrypt on resource: {key} because no identity-based policy allows the "
-               "kms:Decrypt action")
+    message = (
+        "User: arn:aws:iam::123456789012:user/test is not authorized to perform: "
+        f"kms:Decrypt on resource: {key} because no identity-based policy allows the "
+        "kms:Decrypt action"
+    )
     return s3_error(403, "AccessDenied", message, str(uuid.uuid4()))
 
 
 # --------------------------------------------------------------------------- handler
+
 
 class _Handler(BaseHTTPRequestHandler):
     """Reads one request, consults the proxy's rules, forwards or fakes the answer."""
@@ -606,7 +695,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(*kms_denied(headers), head=req.method == "HEAD")
         elif rule is not None and rule.truncate is not None and rule.close_delimited:
             kept = [(k, v) for k, v in headers.items() if k.lower() != "content-length"]
-            self._send_delimited(status, kept, body[:rule.truncate])
+            self._send_delimited(status, kept, body[: rule.truncate])
         elif rule is not None and rule.truncate is not None:
             self._send_truncated(status, headers, body, rule.truncate)
         else:

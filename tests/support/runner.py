@@ -124,8 +124,15 @@ class Running:
             self.proc.kill()
             self._thread.join()
         out, err = self._out
-        run = Run(self.argv, self.proc.returncode, out, err, self._ended - self.started,
-                  self.target_prints, timed_out)
+        run = Run(
+            self.argv,
+            self.proc.returncode,
+            out,
+            err,
+            self._ended - self.started,
+            self.target_prints,
+            timed_out,
+        )
         with _LOCK:
             RUNS.append(run)
         assert not timed_out, f"injector still running after {timeout}s: {run.err[-2000:]}"
@@ -133,16 +140,22 @@ class Running:
 
 
 def start(
-    env: dict[str, str], *args: str, target_prints: bool = False,
-    stdin: bytes | None = None, prefix: tuple[str, ...] = (),
+    env: dict[str, str],
+    *args: str,
+    target_prints: bool = False,
+    stdin: bytes | None = None,
+    prefix: tuple[str, ...] = (),
 ) -> Running:
     """Start injector with *args* in *env* (``prefix`` runs it through e.g. setpriv)."""
     if stdin and len(stdin.strip()) >= 4:
         remember(stdin, stdin.strip())
     argv = [*prefix, *command(args)]
     proc = subprocess.Popen(
-        argv, env=environment(env), stdin=subprocess.PIPE if stdin is not None else
-        subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        argv,
+        env=environment(env),
+        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     running = Running(proc, argv, target_prints, time.monotonic())
     running._thread = threading.Thread(target=running._collect, args=(stdin,), daemon=True)
@@ -151,12 +164,15 @@ def start(
 
 
 def run(
-    env: dict[str, str], *args: str, target_prints: bool = False, stdin: bytes | None = None,
-    timeout: float = DEFAULT_TIMEOUT, prefix: tuple[str, ...] = (),
+    env: dict[str, str],
+    *args: str,
+    target_prints: bool = False,
+    stdin: bytes | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    prefix: tuple[str, ...] = (),
 ) -> Run:
     """Run injector with *args* in *env* and return the recorded :class:`Run`."""
-    return start(env, *args, target_prints=target_prints, stdin=stdin,
-                 prefix=prefix).wait(timeout)
+    return start(env, *args, target_prints=target_prints, stdin=stdin, prefix=prefix).wait(timeout)
 
 
 def leaks(secrets: set[bytes], runs: list[Run] | None = None) -> list[str]:
@@ -181,8 +197,9 @@ def reset() -> None:
     EXTRA_SECRETS.clear()
 
 
-def run_with(aws_env: dict[str, str], extra: dict[str, str], *argv: str,
-             secrets: tuple[bytes, ...] = ()) -> Any:
+def run_with(
+    aws_env: dict[str, str], extra: dict[str, str], *argv: str, secrets: tuple[bytes, ...] = ()
+) -> Any:
     """Run injector with *aws_env* plus *extra* (default target ``env -0``); no value in stderr."""
     env = {**aws_env, "PATH": os.environ["PATH"], **extra}
     proc = run(env, *(argv or ("env", "-0")), target_prints=not argv)

@@ -33,16 +33,23 @@ class FakeClients:
 
 def _stubbed():
     client = botocore.session.get_session().create_client(
-        "kms", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")  # noqa: S106
+        "kms",
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",  # noqa: S106
+    )
     return client, Stubber(client)
 
 
-@pytest.mark.parametrize("text", [
-    base64.b64encode(BLOB).decode(),
-    base64.urlsafe_b64encode(BLOB).decode(),
-    base64.urlsafe_b64encode(BLOB).decode().rstrip("="),
-    base64.b64encode(BLOB).decode().replace("+", "%2B").replace("/", "%2F"),
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        base64.b64encode(BLOB).decode(),
+        base64.urlsafe_b64encode(BLOB).decode(),
+        base64.urlsafe_b64encode(BLOB).decode().rstrip("="),
+        base64.b64encode(BLOB).decode().replace("+", "%2B").replace("/", "%2F"),
+    ],
+)
 def test_every_base64_form_decodes(text: str) -> None:
     """Standard, URL-safe, unpadded and percent-encoded base64 all give the same bytes."""
     assert kms.ciphertext(text) == BLOB
@@ -57,11 +64,17 @@ def test_bad_base64_is_bad_data(text: str) -> None:
 
 def test_request_carries_context_key_and_algorithm() -> None:
     """The context (URL-encoded JSON), key and alg become Decrypt parameters."""
-    ref = parse("ref+awskms://" + base64.b64encode(BLOB).decode()
-                + "?context=%7B%22app%22%3A%22web%22%7D&key=alias/k&alg=SYMMETRIC_DEFAULT")
+    ref = parse(
+        "ref+awskms://"
+        + base64.b64encode(BLOB).decode()
+        + "?context=%7B%22app%22%3A%22web%22%7D&key=alias/k&alg=SYMMETRIC_DEFAULT"
+    )
     assert kms.request(ref.source) == {
-        "CiphertextBlob": BLOB, "EncryptionContext": {"app": "web"}, "KeyId": "alias/k",
-        "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}
+        "CiphertextBlob": BLOB,
+        "EncryptionContext": {"app": "web"},
+        "KeyId": "alias/k",
+        "EncryptionAlgorithm": "SYMMETRIC_DEFAULT",
+    }
 
 
 @pytest.mark.parametrize("raw", ["{bad", "[1]", '{"a": 1}'])
@@ -71,13 +84,16 @@ def test_bad_context_is_config_error(raw: str) -> None:
         kms.context(raw)
 
 
-@pytest.mark.parametrize(("code", "kind"), [
-    ("InvalidCiphertextException", BadDataError),
-    ("IncorrectKeyException", BadDataError),
-    ("DisabledException", AccessDeniedError),
-    ("KMSInvalidStateException", AccessDeniedError),
-    ("AccessDeniedException", AccessDeniedError),
-])
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [
+        ("InvalidCiphertextException", BadDataError),
+        ("IncorrectKeyException", BadDataError),
+        ("DisabledException", AccessDeniedError),
+        ("KMSInvalidStateException", AccessDeniedError),
+        ("AccessDeniedException", AccessDeniedError),
+    ],
+)
 def test_decrypt_errors_map_to_exit_codes(code: str, kind: type) -> None:
     """Wrong context/corrupt data is 65; a disabled or unusable key is denied, never a crash."""
     client, stub = _stubbed()

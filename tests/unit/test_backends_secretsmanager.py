@@ -31,8 +31,11 @@ class FakeClients:
 
 def _stubbed():
     client = botocore.session.get_session().create_client(
-        "secretsmanager", region_name="us-east-1", aws_access_key_id="x",
-        aws_secret_access_key="x")  # noqa: S106
+        "secretsmanager",
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",  # noqa: S106
+    )
     return client, Stubber(client)
 
 
@@ -46,15 +49,20 @@ def _run(sources, client):
 def test_batch_values_binary_string_and_errors() -> None:
     """One batch call: string as UTF-8, binary as is, a partial ARN matched, Errors per secret."""
     client, stub = _stubbed()
-    stub.add_response("batch_get_secret_value", {
-        "SecretValues": [
-            {"Name": "s", "ARN": ARN[:-6] + "s-AbCdEf", "SecretString": "é"},
-            {"Name": "b", "ARN": ARN[:-6] + "b-AbCdEf", "SecretBinary": b"\x00\xff"},
-            {"Name": "app/db", "ARN": ARN + "-XyZ123", "SecretString": "db"},
-        ],
-        "Errors": [{"SecretId": "gone", "ErrorCode": "ResourceNotFoundException",
-                    "Message": "nope"}],
-    }, {"SecretIdList": ["s", "b", ARN, "gone"]})
+    stub.add_response(
+        "batch_get_secret_value",
+        {
+            "SecretValues": [
+                {"Name": "s", "ARN": ARN[:-6] + "s-AbCdEf", "SecretString": "é"},
+                {"Name": "b", "ARN": ARN[:-6] + "b-AbCdEf", "SecretBinary": b"\x00\xff"},
+                {"Name": "app/db", "ARN": ARN + "-XyZ123", "SecretString": "db"},
+            ],
+            "Errors": [
+                {"SecretId": "gone", "ErrorCode": "ResourceNotFoundException", "Message": "nope"}
+            ],
+        },
+        {"SecretIdList": ["s", "b", ARN, "gone"]},
+    )
     s, b, arn, gone = (Source("secretsmanager", n) for n in ("s", "b", ARN, "gone"))
     with stub:
         outcome = _run([s, b, arn, gone], client)
@@ -89,8 +97,11 @@ def test_secret_left_out_of_the_batch_is_fetched_alone() -> None:
 def test_pinned_versions_use_get_secret_value() -> None:
     """version_stage and version_id pins go to GetSecretValue, never to the batch."""
     client, stub = _stubbed()
-    stub.add_response("get_secret_value", {"Name": "a", "SecretString": "prev"},
-                      {"SecretId": "a", "VersionStage": "AWSPREVIOUS"})
+    stub.add_response(
+        "get_secret_value",
+        {"Name": "a", "SecretString": "prev"},
+        {"SecretId": "a", "VersionStage": "AWSPREVIOUS"},
+    )
     source = parse("ref+awssecrets://a?version_stage=AWSPREVIOUS").source
     with stub:
         assert _run([source], client) == {source: b"prev"}
@@ -121,8 +132,10 @@ def test_other_batch_failures_do_not_fall_back() -> None:
 def test_secret_over_the_cap_is_bad_data_naming_the_reference() -> None:
     """A secret longer than max_bytes is 65 for that reference."""
     client, stub = _stubbed()
-    stub.add_response("batch_get_secret_value", {
-        "SecretValues": [{"Name": "a", "ARN": ARN[:-6] + "a-AbCdEf", "SecretString": "12345"}]})
+    stub.add_response(
+        "batch_get_secret_value",
+        {"SecretValues": [{"Name": "a", "ARN": ARN[:-6] + "a-AbCdEf", "SecretString": "12345"}]},
+    )
     clients = FakeClients(client)
     clients.max_bytes = 4
     a = Source("secretsmanager", "a")

@@ -34,7 +34,11 @@ class FakeClients:
 
 def _stubbed():
     client = botocore.session.get_session().create_client(
-        "ssm", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")  # noqa: S106
+        "ssm",
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",  # noqa: S106
+    )
     return client, Stubber(client)
 
 
@@ -133,8 +137,9 @@ def test_arn_is_sent_whole_and_matched_by_arn() -> None:
     arn = "arn:aws:ssm:us-east-1:999999999999:parameter/x"
     client, stub = _stubbed()
     theirs = {"Name": arn, "ARN": arn, "Value": "shared"}
-    stub.add_response("get_parameters", {"Parameters": [theirs]},
-                      {"Names": [arn], "WithDecryption": True})
+    stub.add_response(
+        "get_parameters", {"Parameters": [theirs]}, {"Names": [arn], "WithDecryption": True}
+    )
     source = parse(arn).source
     with stub:
         assert _run([source], FakeClients(client)) == {source: b"shared"}
@@ -155,11 +160,17 @@ def test_own_parameter_never_answers_another_accounts_arn() -> None:
     assert outcome[source].reference == arn
 
 
-@pytest.mark.parametrize("response", [
-    {}, {"Parameters": [{"Name": "/x"}]},
-    {"Parameters": [{"Name": "/x", "Value": ""}]}, {"Parameters": []},
-    {"Parameters": [{"Name": "/x", "Value": "\ud800"}]},
-], ids=["no-list", "no-value", "empty-value", "left-out", "lone-surrogate"])
+@pytest.mark.parametrize(
+    "response",
+    [
+        {},
+        {"Parameters": [{"Name": "/x"}]},
+        {"Parameters": [{"Name": "/x", "Value": ""}]},
+        {"Parameters": []},
+        {"Parameters": [{"Name": "/x", "Value": "\ud800"}]},
+    ],
+    ids=["no-list", "no-value", "empty-value", "left-out", "lone-surrogate"],
+)
 def test_bad_answers_are_asked_again_then_unavailable(response) -> None:
     """An answer that breaks GetParameters' promise is retried, then 69, never not found."""
     client, stub = _stubbed()
@@ -176,10 +187,13 @@ def test_bad_answers_are_asked_again_then_unavailable(response) -> None:
 def test_plain_name_and_selector_in_one_run_get_their_own_values() -> None:
     """/x and /x:1 go in separate calls and each maps back to its own answer."""
     client, stub = _stubbed()
-    stub.add_response("get_parameters", {"Parameters": [{"Name": "/x", "Value": "now",
-                                                         "Version": 2}]})
-    stub.add_response("get_parameters", {"Parameters": [{"Name": "/x", "Value": "old",
-                                                         "Selector": ":1", "Version": 1}]})
+    stub.add_response(
+        "get_parameters", {"Parameters": [{"Name": "/x", "Value": "now", "Version": 2}]}
+    )
+    stub.add_response(
+        "get_parameters",
+        {"Parameters": [{"Name": "/x", "Value": "old", "Selector": ":1", "Version": 1}]},
+    )
     now, old = Source("ssm", "/x"), parse("ref+awsssm://x:1").source
     with stub:
         assert _run([now, old], FakeClients(client)) == {now: b"now", old: b"old"}

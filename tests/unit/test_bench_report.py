@@ -7,7 +7,8 @@ import math
 from pathlib import Path
 
 SPEC = importlib.util.spec_from_file_location(
-    "bench_report", Path(__file__).resolve().parents[2] / "bench" / "report.py")
+    "bench_report", Path(__file__).resolve().parents[2] / "bench" / "report.py"
+)
 assert SPEC is not None
 assert SPEC.loader is not None
 report = importlib.util.module_from_spec(SPEC)
@@ -25,30 +26,57 @@ def _proc(name: str, exec_ms: float, rss: float = 40.0) -> dict:
 def _scaling(variant: str, n: int, ms: float, calls: int | None = None) -> dict:
     mix = report.mix_for(n)
     minimum = report.minimum_calls(mix)
-    return {"variant": variant, "n": n, "mix": mix, "exec": _s(ms), "exit": _s(ms + 60),
-            "calls": minimum if calls is None else calls, "calls_min": minimum,
-            "operations": {"GetObject": mix["s3"]}}
+    return {
+        "variant": variant,
+        "n": n,
+        "mix": mix,
+        "exec": _s(ms),
+        "exit": _s(ms + 60),
+        "calls": minimum if calls is None else calls,
+        "calls_min": minimum,
+        "operations": {"GetObject": mix["s3"]},
+    }
 
 
 def fake_data(hundred_ms: float = 900.0, calls_100: int | None = None) -> dict:
     """Return a whole results dict with made-up numbers."""
-    rows = [_scaling("dist/injector", 1, 500.0), _scaling("dist/injector", 100, hundred_ms,
-                                                           calls_100)]
+    rows = [
+        _scaling("dist/injector", 1, 500.0),
+        _scaling("dist/injector", 100, hundred_ms, calls_100),
+    ]
     return {
-        "date": "2026-11-23 10:00 UTC", "commit": "0123456789abcdef", "runs": 12,
+        "date": "2026-11-23 10:00 UTC",
+        "commit": "0123456789abcdef",
+        "runs": 12,
         "machine": {"nproc": 2, "cpu": "Fake CPU", "memory": "8 GiB", "kernel": "6.1"},
-        "load": {"start": [0.5, 0.6, 0.7]}, "notes": ["a note"],
+        "load": {"start": [0.5, 0.6, 0.7]},
+        "notes": ["a note"],
         "startup": [_proc("dist/injector", 150.0), _proc("direct exec", 1.0, 2.0)],
         "one_secret": [_proc("dist/injector", 420.0, 70.0), _proc("python -m injector", 300)],
-        "scaling": {"latency_ms": 20, "rows": rows, "analysis": ["because"],
-                    "timeline": [{"n": 1, "resolve_ms": 200.0, "s3_create_ms": 90.0,
-                                  "s3_create_start": 1.0, "call_n": 1, "http_mean": 25.0,
-                                  "http_max": 25.0, "http_last_end": 190.0}]},
+        "scaling": {
+            "latency_ms": 20,
+            "rows": rows,
+            "analysis": ["because"],
+            "timeline": [
+                {
+                    "n": 1,
+                    "resolve_ms": 200.0,
+                    "s3_create_ms": 90.0,
+                    "s3_create_start": 1.0,
+                    "call_n": 1,
+                    "http_mean": 25.0,
+                    "http_max": 25.0,
+                    "http_last_end": 190.0,
+                }
+            ],
+        },
         "size": {"binary_bytes": 12_500_000, "sha256": "ab" * 32, "build": "60 s"},
         "container": [{"name": "plain", "exit": _s(400.0)}],
-        "profile": {"imports": [{"name": "botocore", "cumulative_ms": 120.0, "self_ms": 3.0}],
-                    "import_total_ms": 200.0,
-                    "phases": [{"name": "total to exec", "none": 150.0, "s3": 420.0}]},
+        "profile": {
+            "imports": [{"name": "botocore", "cumulative_ms": 120.0, "self_ms": 3.0}],
+            "import_total_ms": 200.0,
+            "phases": [{"name": "total to exec", "none": 150.0, "s3": 420.0}],
+        },
     }
 
 
@@ -77,15 +105,26 @@ def test_scaling_verdict() -> None:
 def test_budget_checks() -> None:
     """Issue 3's limits are compared with the binary's figures."""
     checks = {c["what"].split(",")[0]: c["ok"] for c in report.budget_checks(fake_data())}
-    assert checks == {"no references": True, "one S3 secret": False,
-                      "peak RSS (max over runs": False, "binary size": True}
+    assert checks == {
+        "no references": True,
+        "one S3 secret": False,
+        "peak RSS (max over runs": False,
+        "binary size": True,
+    }
 
 
 def test_render_results_has_every_section() -> None:
     """results.md carries every section and formats medians with min-max."""
     text = report.render_results(fake_data())
-    for heading in ("## Machine", "## 1.", "## 2.", "## 3.", "## 4.", "## 5.",
-                    "## Where start-up time goes"):
+    for heading in (
+        "## Machine",
+        "## 1.",
+        "## 2.",
+        "## 3.",
+        "## 4.",
+        "## 5.",
+        "## Where start-up time goes",
+    ):
         assert heading in text
     assert "| `dist/injector` | **150** (149-151) | **200** (199-201) |" in text
     assert "Fake CPU" in text
@@ -117,11 +156,23 @@ def test_speed_checks_and_ratio_columns() -> None:
     """Issue 15's targets: ratios to the boto3 scripts in the same table, and the item line."""
     data = fake_data(hundred_ms=500.0)
     data["one_secret"].append(_proc("boto3 script (bench/boto3_fetch.py)", 600.0))
-    data["services"] = [{"service": "ssm", "what": "one SSM SecureString",
-                         "rows": [_proc("dist/injector", 400.0),
-                                  _proc("boto3 script (bench/boto3_ssm.py)", 400.0)]}]
-    data["items"] = {"stock": _s(300.0), "gc paused": _s(295.0), "docs stub": _s(285.0),
-                     "docs + http2 stubs": _s(280.0), "stubs + trimmed models": _s(200.0)}
+    data["services"] = [
+        {
+            "service": "ssm",
+            "what": "one SSM SecureString",
+            "rows": [
+                _proc("dist/injector", 400.0),
+                _proc("boto3 script (bench/boto3_ssm.py)", 400.0),
+            ],
+        }
+    ]
+    data["items"] = {
+        "stock": _s(300.0),
+        "gc paused": _s(295.0),
+        "docs stub": _s(285.0),
+        "docs + http2 stubs": _s(280.0),
+        "stubs + trimmed models": _s(200.0),
+    }
     data["items"]["stock"]["instructions"] = 1000e6
     data["items"]["gc paused"]["instructions"] = 900e6
     checks = {c["what"]: c for c in report.speed_checks(data)}

@@ -37,8 +37,12 @@ def test_inline_values_and_flags() -> None:
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [(["--nope", "x"], "unknown option"), (["--timeout"], "needs a value"),
-     (["--pristine=yes", "x"], "takes no value"), (["--timeout", "abc", "x"], "number")],
+    [
+        (["--nope", "x"], "unknown option"),
+        (["--timeout"], "needs a value"),
+        (["--pristine=yes", "x"], "takes no value"),
+        (["--timeout", "abc", "x"], "number"),
+    ],
 )
 def test_bad_options_are_usage_errors(args: list[str], message: str) -> None:
     """Bad options are usage errors (exit 64)."""

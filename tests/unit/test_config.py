@@ -22,11 +22,16 @@ def test_every_option_has_a_variable() -> None:
 
 def test_values_from_environment() -> None:
     """Variables are converted and validated."""
-    c = config.from_environment({
-        "INJECTOR_TIMEOUT": "2.5", "INJECTOR_LOG_LEVEL": "WARN", "INJECTOR_PRISTINE": "yes",
-        "INJECTOR_ENV_FILES": "ref+s3://a/b  ref+s3://c/d", "INJECTOR_FILE_MODE": "0440",
-        "INJECTOR_FILE_OWNER": "1000:1000",
-    })
+    c = config.from_environment(
+        {
+            "INJECTOR_TIMEOUT": "2.5",
+            "INJECTOR_LOG_LEVEL": "WARN",
+            "INJECTOR_PRISTINE": "yes",
+            "INJECTOR_ENV_FILES": "ref+s3://a/b  ref+s3://c/d",
+            "INJECTOR_FILE_MODE": "0440",
+            "INJECTOR_FILE_OWNER": "1000:1000",
+        }
+    )
     assert c.timeout == 2.5
     assert c.log_level == "warning"
     assert c.pristine
@@ -36,8 +41,13 @@ def test_values_from_environment() -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("INJECTOR_TIMEOUT", "-1"), ("INJECTOR_LOG_FORMAT", "xml"), ("INJECTOR_PRISTINE", "maybe"),
-     ("INJECTOR_MAX_CONCURRENCY", "0"), ("INJECTOR_FILE_OWNER", "root")],
+    [
+        ("INJECTOR_TIMEOUT", "-1"),
+        ("INJECTOR_LOG_FORMAT", "xml"),
+        ("INJECTOR_PRISTINE", "maybe"),
+        ("INJECTOR_MAX_CONCURRENCY", "0"),
+        ("INJECTOR_FILE_OWNER", "root"),
+    ],
 )
 def test_bad_values_are_config_errors(name: str, value: str) -> None:
     """A bad variable is a config error naming the variable."""
@@ -48,7 +58,13 @@ def test_bad_values_are_config_errors(name: str, value: str) -> None:
 def test_exit_code_table() -> None:
     """The documented exit codes are the ones the error classes carry."""
     assert {cls.__name__: code for cls, code in errors.EXIT_CODES.items()} == {
-        "UsageError": 64, "BadDataError": 65, "SecretNotFoundError": 66,
-        "UnavailableError": 69, "OutputError": 74, "AccessDeniedError": 77, "ConfigError": 78,
-        "TargetNotExecutableError": 126, "TargetNotFoundError": 127,
+        "UsageError": 64,
+        "BadDataError": 65,
+        "SecretNotFoundError": 66,
+        "UnavailableError": 69,
+        "OutputError": 74,
+        "AccessDeniedError": 77,
+        "ConfigError": 78,
+        "TargetNotExecutableError": 126,
+        "TargetNotFoundError": 127,
     }

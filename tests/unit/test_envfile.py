@@ -16,7 +16,9 @@ def test_seed_001_forms() -> None:
     """Single quotes, export and double quotes all give plain values."""
     text = "DB_USERNAME='root'\nexport DB_PASSWORD='orange1'\nDB_HOSTNAME=\"blah.amazon.com\"\n"
     assert _pairs(text) == {
-        "DB_USERNAME": b"root", "DB_PASSWORD": b"orange1", "DB_HOSTNAME": b"blah.amazon.com",
+        "DB_USERNAME": b"root",
+        "DB_PASSWORD": b"orange1",
+        "DB_HOSTNAME": b"blah.amazon.com",
     }
 
 
@@ -40,8 +42,11 @@ def test_comments_blank_lines_crlf_bom_and_equals() -> None:
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("A='unterminated\n", "line 1"), ("GOOD=1\nthis is not a pair\n", "line 2"),
-     ("LONELY\n", "no '='")],
+    [
+        ("A='unterminated\n", "line 1"),
+        ("GOOD=1\nthis is not a pair\n", "line 2"),
+        ("LONELY\n", "no '='"),
+    ],
 )
 def test_errors_name_the_line_not_the_text(text: str, message: str) -> None:
     """Syntax errors name the line number and never echo the line."""

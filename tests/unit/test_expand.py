@@ -24,10 +24,17 @@ def pairs(text: str, data: bytes) -> dict[str, bytes]:
     return {name: secret.reveal() for name, secret in found}
 
 
-@pytest.mark.parametrize(("relative", "name"), [
-    ("db-password", "DB_PASSWORD"), ("db/user", "DB_USER"), ("api.key", "API_KEY"),
-    ("MiXed/Case-1", "MIXED_CASE_1"), ("naïve", "NA_VE"), ("2fa", "2FA"),
-])
+@pytest.mark.parametrize(
+    ("relative", "name"),
+    [
+        ("db-password", "DB_PASSWORD"),
+        ("db/user", "DB_USER"),
+        ("api.key", "API_KEY"),
+        ("MiXed/Case-1", "MIXED_CASE_1"),
+        ("naïve", "NA_VE"),
+        ("2fa", "2FA"),
+    ],
+)
 def test_variable_names(relative: str, name: str) -> None:
     """Below-path names: '/' as '_', upper-cased, anything outside [A-Z0-9_] as '_'."""
     assert expand.variable_name(relative) == name
@@ -107,7 +114,10 @@ def test_object_pairs() -> None:
         pairs("ref+awssecrets://s", data)
     assert pairs("ref+awssecrets://s#/O", data) == {"I": b"i"}
     assert pairs("ref+awssecrets://s", b'{"A": "x", "N": 1.50, "T": true}') == {
-        "A": b"x", "N": b"1.50", "T": b"true"}
+        "A": b"x",
+        "N": b"1.50",
+        "T": b"true",
+    }
     with pytest.raises(BadDataError, match="not a JSON object"):
         pairs("ref+awssecrets://s#/A", data)
     with pytest.raises(BadDataError, match="'a-b' is not a variable name"):

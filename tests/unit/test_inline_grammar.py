@@ -23,14 +23,19 @@ def texts(item: inline.Inline) -> list[str]:
     return [p if isinstance(p, str) else p.text for p in item.parts]
 
 
-@pytest.mark.parametrize(("value", "parts"), [
-    ("postgres://app:ref+awsssm://prod/db/password+@db:5432/app",
-     ["postgres://app:", "ref+awsssm://prod/db/password", "@db:5432/app"]),
-    ("a ref+awsssm://x/y b", ["a ", "ref+awsssm://x/y", " b"]),
-    ('"ref+awssecrets://db#/password",', ['"', "ref+awssecrets://db#/password", '",']),
-    ("ref+awsssm://a/b+ref+awsssm://c/d+", ["ref+awsssm://a/b", "ref+awsssm://c/d"]),
-    ("x secretref+s3://b/k+ y", ["x ", "secretref+s3://b/k", " y"]),
-])
+@pytest.mark.parametrize(
+    ("value", "parts"),
+    [
+        (
+            "postgres://app:ref+awsssm://prod/db/password+@db:5432/app",
+            ["postgres://app:", "ref+awsssm://prod/db/password", "@db:5432/app"],
+        ),
+        ("a ref+awsssm://x/y b", ["a ", "ref+awsssm://x/y", " b"]),
+        ('"ref+awssecrets://db#/password",', ['"', "ref+awssecrets://db#/password", '",']),
+        ("ref+awsssm://a/b+ref+awsssm://c/d+", ["ref+awsssm://a/b", "ref+awsssm://c/d"]),
+        ("x secretref+s3://b/k+ y", ["x ", "secretref+s3://b/k", " y"]),
+    ],
+)
 def test_expressions_and_literals(value: str, parts: list[str]) -> None:
     """Each expression ends at '+', space, newline or the end; the rest is literal."""
     item = inline.parse("V", value)
@@ -44,14 +49,17 @@ def test_values_without_expressions(value: str) -> None:
     assert inline.whole(value) is not None or inline.parse("V", value) is None
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    ("ref+awsssm://db/password", "ref+awsssm://db/password"),
-    ("ref+awsssm://db/password+", "ref+awsssm://db/password"),
-    ("ref+awskms://AQ+ID/x==", "ref+awskms://AQ+ID/x=="),
-    ("ref+awskms://AQ+ID/x==+", "ref+awskms://AQ+ID/x=="),
-    ("arn:aws:ssm:us-east-1:1:parameter/x", "arn:aws:ssm:us-east-1:1:parameter/x"),
-    ("ref+awsssm:/typo", "ref+awsssm:/typo"),
-])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("ref+awsssm://db/password", "ref+awsssm://db/password"),
+        ("ref+awsssm://db/password+", "ref+awsssm://db/password"),
+        ("ref+awskms://AQ+ID/x==", "ref+awskms://AQ+ID/x=="),
+        ("ref+awskms://AQ+ID/x==+", "ref+awskms://AQ+ID/x=="),
+        ("arn:aws:ssm:us-east-1:1:parameter/x", "arn:aws:ssm:us-east-1:1:parameter/x"),
+        ("ref+awsssm:/typo", "ref+awsssm:/typo"),
+    ],
+)
 def test_whole_values(value: str, text: str) -> None:
     """A whole expression (trailing '+' allowed) or a KMS ciphertext is one reference."""
     assert inline.whole(value) == text
@@ -84,8 +92,14 @@ def test_plan_puts_inline_values_apart() -> None:
 
 def test_check_warns_where_vals_reads_differently() -> None:
     """A '+' inside a whole KMS value and a '~' pointer escape get a warning."""
-    the_plan = plan.build({"K": "ref+awskms://AQ+ID==", "P": "ref+awssecrets://s#/a~1b",
-                           "S": "ref+awsssm://same/as/vals"}, Config())
+    the_plan = plan.build(
+        {
+            "K": "ref+awskms://AQ+ID==",
+            "P": "ref+awssecrets://s#/a~1b",
+            "S": "ref+awsssm://same/as/vals",
+        },
+        Config(),
+    )
     messages = {d.reference: d.message for d in compat.warnings(the_plan)}
     assert set(messages) == {"ref+awskms://AQ+ID==", "ref+awssecrets://s#/a~1b"}
 
@@ -102,8 +116,13 @@ def test_same_expressions_as_vals(value: str) -> None:
     assert found == expected
 
 
-@given(st.dictionaries(st.sampled_from(["A", "B_FILE", "C"]),
-                       st.lists(ALPHABET, max_size=20).map("".join), max_size=3))
+@given(
+    st.dictionaries(
+        st.sampled_from(["A", "B_FILE", "C"]),
+        st.lists(ALPHABET, max_size=20).map("".join),
+        max_size=3,
+    )
+)
 @settings(max_examples=300, deadline=None)
 def test_any_environment_plans_or_is_a_config_error(environ: dict[str, str]) -> None:
     """Whatever the values, planning either works or is one 78 naming a reference."""

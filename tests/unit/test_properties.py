@@ -14,9 +14,19 @@ from injector.errors import BadDataError, ConfigError, InjectorError
 
 pytestmark = pytest.mark.security
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-SCHEMES = st.sampled_from(["ref+s3://", "ref+awsssm://", "ref+awssecrets://", "ref+awskms://",
-                           "ref+vault://", "arn:aws:ssm:us-east-1:1:parameter/",
-                           "arn:aws:secretsmanager:us-east-1:1:secret:", "arn:aws:", ""])
+SCHEMES = st.sampled_from(
+    [
+        "ref+s3://",
+        "ref+awsssm://",
+        "ref+awssecrets://",
+        "ref+awskms://",
+        "ref+vault://",
+        "arn:aws:ssm:us-east-1:1:parameter/",
+        "arn:aws:secretsmanager:us-east-1:1:secret:",
+        "arn:aws:",
+        "",
+    ]
+)
 
 
 def _names_no_content(err: InjectorError) -> None:
@@ -42,8 +52,13 @@ def test_reference_parser_never_crashes(prefix: str, rest: str) -> None:
 
 
 @FAST
-@given(arn=st.lists(st.text(alphabet=st.characters(blacklist_characters=":"), max_size=12),
-                    min_size=0, max_size=12))
+@given(
+    arn=st.lists(
+        st.text(alphabet=st.characters(blacklist_characters=":"), max_size=12),
+        min_size=0,
+        max_size=12,
+    )
+)
 def test_arn_parser_never_crashes(arn: list[str]) -> None:
     """Colon-joined junk after a secret ARN prefix parses or is rejected cleanly."""
     text = "arn:aws:secretsmanager:us-east-1:1:secret:" + ":".join(arn)
@@ -55,15 +70,18 @@ def test_arn_parser_never_crashes(arn: list[str]) -> None:
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=4), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=4), children, max_size=4)
+    ),
     max_leaves=12,
 )
 
 
 @FAST
-@given(doc=st.binary(max_size=64) | JSON.map(lambda v: __import__("json").dumps(v).encode()),
-       pointer=st.text(max_size=16))
+@given(
+    doc=st.binary(max_size=64) | JSON.map(lambda v: __import__("json").dumps(v).encode()),
+    pointer=st.text(max_size=16),
+)
 def test_json_pointer_never_crashes(doc: bytes, pointer: str) -> None:
     """Any document and pointer give bytes or a BadDataError (65)."""
     try:

@@ -20,19 +20,30 @@ db:
 """
 
 
-@pytest.mark.parametrize(("pointer", "value"), [
-    ("/db/user", b"app"), ("/db/port", b"5432"), ("/db/ratio", b"1.50"), ("/db/on", b"yes"),
-    ("/db/debug", b"true"), ("/db/quoted", b"true"), ("/db/list/1", b"b"),
-])
+@pytest.mark.parametrize(
+    ("pointer", "value"),
+    [
+        ("/db/user", b"app"),
+        ("/db/port", b"5432"),
+        ("/db/ratio", b"1.50"),
+        ("/db/on", b"yes"),
+        ("/db/debug", b"true"),
+        ("/db/quoted", b"true"),
+        ("/db/list/1", b"b"),
+    ],
+)
 def test_yaml_scalars_as_written(pointer: str, value: bytes) -> None:
     """Numbers as written, only true/false are booleans (YAML 1.2), quoted text is text."""
     assert jsonpointer.select(DOC, pointer, reference="r") == value
 
 
-@pytest.mark.parametrize(("document", "pointer", "message"), [
-    (DOC, "/db/none", "null"),
-    (b"a: [unclosed", "/a", "neither JSON nor YAML"),
-])
+@pytest.mark.parametrize(
+    ("document", "pointer", "message"),
+    [
+        (DOC, "/db/none", "null"),
+        (b"a: [unclosed", "/a", "neither JSON nor YAML"),
+    ],
+)
 def test_yaml_refusals(document: bytes, pointer: str, message: str) -> None:
     """Null selected, broken YAML: bad data whose message shows no part of the document."""
     with pytest.raises(BadDataError, match=message) as caught:
