@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from injector.config import Config
 
-RESERVED = ("exec", "check", "put", "encrypt", "copy", "version", "help")
+RESERVED = ("exec", "check", "put", "encrypt", "copy", "agent", "version", "help")
 SEED_NAME = "secret_squirrel"
 SEED_ENTRYPOINT = "/bin/dockerstart"
 USAGE = """\
@@ -26,6 +26,8 @@ usage: injector [OPTIONS] [--] COMMAND [ARG...]
        injector put REFERENCE [--kms-key-id KEY | --no-kms] [--from-file PATH]
        injector encrypt --kms-key-id KEY [--context JSON]
        injector copy DEST
+       injector agent serve|check-config|doctor [--config PATH|REFERENCE] [--json]
+       injector agent whoami   (in a container: what the host agent sees)
        injector version | help
 
 Fetches the secrets that environment variables refer to (ref+s3://, ref+awsssm://,

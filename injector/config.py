@@ -82,6 +82,13 @@ OPTIONS: tuple[Option, ...] = (
         True,
         "largest secret or env-file accepted, in bytes (16777216)",
     ),
+    Option(
+        "--agent",
+        "INJECTOR_AGENT",
+        "agent",
+        True,
+        "get the secrets from the host agent at unix:///PATH (no AWS in the container)",
+    ),
     Option("--file-mode", "INJECTOR_FILE_MODE", "file_mode", True, "mode of secret files (0400)"),
     Option(
         "--file-owner", "INJECTOR_FILE_OWNER", "file_owner", True, "uid:gid owning secret files"
@@ -109,6 +116,7 @@ class Config(NamedTuple):
     max_secret_bytes: int = 16 * 1024 * 1024
     file_mode: int = 0o400
     file_owner: tuple[int, int] | None = None
+    agent: str | None = None
 
 
 def from_environment(environ: Mapping[str, str]) -> Config:
@@ -140,6 +148,7 @@ def _convert(option: Option, raw: str, origin: str) -> object:
         "secrets_dir": lambda s, _o: s or None,
         "file_mode": _mode,
         "file_owner": _owner,
+        "agent": _agent,
     }
     converter = converters.get(option.field, _bool)
     return converter(raw, origin)
@@ -214,3 +223,12 @@ def _owner(raw: str, origin: str) -> tuple[int, int]:
     if not (uid.isdigit() and colon and gid.isdigit()):
         raise _fail(origin, f"expected numeric uid:gid, not {raw!r}")
     return int(uid), int(gid)
+
+
+def _agent(raw: str, origin: str) -> str | None:
+    text = raw.strip()
+    if not text:
+        return None
+    if not text.startswith("unix:///") or "\x00" in text:
+        raise _fail(origin, f"expected unix:///PATH, not {raw[:64]!r}")
+    return text

@@ -23,6 +23,10 @@ def run(config: Config, command: Sequence[str], environ: Mapping[str, str]) -> N
     started = time.monotonic()
     deadline = Deadline(config.timeout)
     environ = launchers.cleanup(environ)
+    if config.agent:
+        from injector.agent.client import run as agent_run  # noqa: PLC0415 - agent mode only
+
+        agent_run(config, command, environ)
     the_plan = plan.build(environ, config)
     lookup_path = environ.get("PATH") if config.pristine else _child_path(environ, the_plan)
     executable = execute.locate(command[0], lookup_path)

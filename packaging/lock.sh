@@ -31,6 +31,10 @@ certifi==2026.10.18
 structlog==26.1.0
 python-dotenv==1.2.4
 pyelftools==0.33
+docker==7.2.0
+requests==2.34.2
+charset-normalizer==3.5.3
+idna==3.20
 "
 
 rm -rf "$WORK"
