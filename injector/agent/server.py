@@ -161,7 +161,7 @@ class Handler(BaseHTTPRequestHandler):
         """Route the request."""
         self.record.path = self.path[:64]
         self._peer_fields()
-        if self.request_version == "HTTP/0.9" or self._has_body():
+        if self.request_version == "HTTP/0.9" or self._has_body():  # before _answer resets it
             self._deny(Denied(400, "bad request", "body on GET or HTTP/0.9"))
             return
         routes = {BUNDLE_PATH: self._bundle, WHOAMI_PATH: self._whoami}
@@ -257,6 +257,7 @@ class Handler(BaseHTTPRequestHandler):
             raw = json.dumps({**(body or {}), "request_id": self.record.request_id}).encode()
         self.close_connection = True
         self.status = status
+        self.request_version = self.protocol_version  # status line and headers, always
         try:
             self.send_response_only(status)
             self.send_header("Content-Type", "application/json")
