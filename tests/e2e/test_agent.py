@@ -622,3 +622,164 @@ def test_refuses_outside_host_namespaces(host_env: dict[str, str], tmp_path: Pat
     )
     assert done.returncode == 78, done.stderr
     assert "host's pid namespace" in done.stderr
+
+
+# -- races and spoofs --------------------------------------------------------------------
+
+CONNECTOR = """
+import os, socket, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect("/run/injector/agent.sock")
+open("/sig/connected", "w").write(str(os.getpid()))
+while not os.path.exists("/sig/fork"):
+    time.sleep(0.02)
+if os.fork() == 0:
+    while not os.path.exists("/sig/go"):
+        time.sleep(0.02)
+    s.sendall(b"GET /v1/bundle HTTP/1.1\\r\\nHost: agent\\r\\n\\r\\n")
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    open("/sig/answer", "wb").write(data)
+    os._exit(0)
+os._exit(0)
+"""
+
+
+def wait_file(path: Path, timeout: float = 30) -> str:
+    """Wait for *path* to exist; return its text."""
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.02)
+    time.sleep(0.05)
+    return path.read_text(encoding="utf-8", errors="replace")
+
+
+@pytest.fixture
+def sigdir() -> Iterator[Path]:
+    """A host directory mounted read-write at /sig for signalling a container."""
+    import shutil
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="injsig-", dir="/tmp"))
+    os.chmod(path, 0o777)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.mark.parametrize("defence", ["pidfd", "start_time"])
+def test_pid_reuse_race(
+    defence: str, images: dict[str, str], docker: Docker, make_agent, sigdir: Path
+) -> None:
+    """The connecting process exits and its PID is reused inside container B: 401.
+
+    A's helper connects and forks a child that keeps the socket; the parent exits; the test
+    makes a process with the parent's PID in B's pid namespace and cgroups (ns_last_pid);
+    then the child sends the request. Every check passes as B except the last one.
+    """
+    from tests.support.agent import host_pid_of, reuse_pid
+
+    agent = make_agent(
+        {"request_timeout": "60s"},
+        env=_no_pidfd_env() if defence == "start_time" else None,
+    )
+    victim = docker.start(
+        images["busybox"],
+        ["sleep", "120"],
+        options=["--label", f"{LABEL}=payments"],
+        entrypoint=False,
+    )
+    attacker = docker.start(
+        images["debian-python"],
+        ["sh", "-c", f"python3 -c '{CONNECTOR}'; sleep 120"],
+        options=[*agent.mount(), "-v", f"{sigdir}:/sig", "--label", f"{LABEL}=other"],
+        init=True,
+        entrypoint=False,
+    )
+    inner = int(wait_file(sigdir / "connected"))
+    connector = host_pid_of(inner, attacker.host_pid())
+    time.sleep(0.5)  # the agent has accepted and pinned the connector
+    (sigdir / "fork").touch()
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{connector}").exists():
+        assert time.monotonic() < deadline, "the connector did not exit"
+        time.sleep(0.02)
+    impostor = reuse_pid(connector, victim.host_pid())
+    assert impostor == connector
+    (sigdir / "go").touch()
+    answer = wait_file(sigdir / "answer")
+    assert answer.startswith("HTTP/1.1 401"), answer
+    audit = last(agent, 1)
+    assert audit["status"] == 401
+    assert audit["race_defence"] == defence
+    assert audit["container_id"] == victim.inspect()["Id"]  # every other check passed as B
+    assert audit["policy"] == "payments"
+
+
+_HOST_ENV: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def _remember_host_env(host_env: dict[str, str]) -> None:
+    _HOST_ENV.update(host_env)
+
+
+def _no_pidfd_env() -> dict[str, str]:
+    return {**_HOST_ENV, "INJECTOR_AGENT_TEST_NO_PIDFD": "1"}
+
+
+@pytest.mark.parametrize("spoof", ["into-other-cgroup", "nested-cgroup-named-after-other"])
+def test_cgroup_spoofs(
+    spoof: str, images: dict[str, str], docker: Docker, shared_agent: AgentProcess, sigdir: Path
+) -> None:
+    """A process in another container's cgroup, or in a nested cgroup named after it: 403.
+
+    The host does the cgroup writes a privileged container could do for itself.
+    """
+    from tests.support.agent import move_to_cgroups_of
+
+    before = len(shared_agent.decisions())
+    victim = docker.start(
+        images["busybox"], ["sleep", "120"], options=["--label", f"{LABEL}=payments"],
+        entrypoint=False,
+    )
+    spoofer = docker.start(
+        images["busybox"],
+        ["-c", "while [ ! -e /sig/go ]; do sleep 0.05; done; exec /sbin/injector -- echo RAN"],
+        env={"INJECTOR_AGENT": CONTAINER_URL},
+        options=[
+            *shared_agent.mount(), "-v", f"{sigdir}:/sig", "-v",
+            f"{docker.binary}:/sbin/injector:ro", "--entrypoint", "/bin/sh",
+        ],
+        entrypoint=False,
+    )
+    victim_id = victim.inspect()["Id"]
+    made: list[Path] = []
+    try:
+        if spoof == "into-other-cgroup":
+            move_to_cgroups_of(spoofer.host_pid(), victim.host_pid())
+        else:
+            made = move_to_cgroups_of(
+                spoofer.host_pid(), spoofer.host_pid(), nested=f"docker/{victim_id}"
+            )
+        (sigdir / "go").touch()
+        assert spoofer.exit_code() == 77, spoofer.logs()
+        audit = last(shared_agent, before + 1)
+        assert audit["status"] == 403
+        if spoof == "into-other-cgroup":
+            assert audit["container_id"] == victim_id
+            assert audit["reason"] == "pid namespace differs from the container's"
+        else:
+            assert audit["container_id"] == spoofer.inspect()["Id"]  # the shallowest match
+            assert audit["reason"] == "no policy matches"
+    finally:
+        docker_cmd("rm", "-f", spoofer.name, check=False)
+        for path in reversed(made):
+            with __import__("contextlib").suppress(OSError):
+                path.rmdir()

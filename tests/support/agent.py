@@ -167,10 +167,103 @@ def move_to_cgroups_of(pid: int, model_pid: int, nested: str = "") -> list[Path]
             continue
         target = Path(point + path)
         if nested:
-            target = target / nested
-            if not target.exists():
-                target.mkdir()
-                made.append(target)
+            for part in nested.strip("/").split("/"):
+                target = target / part
+                if not target.exists():
+                    target.mkdir()
+                    made.append(target)
         with contextlib.suppress(OSError):  # e.g. a v2 'threaded' or controller-less hierarchy
             (target / "cgroup.procs").write_text(str(pid), encoding="utf-8")
     return made
+
+
+def host_pid_of(ns_pid: int, in_namespace_of: int) -> int:
+    """Return the host PID of the process that is *ns_pid* in the pid namespace of a process."""
+    want = os.readlink(f"/proc/{in_namespace_of}/ns/pid")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            if os.readlink(entry / "ns" / "pid") != want:
+                continue
+            status = (entry / "status").read_text(encoding="utf-8")
+            nspid = next(x for x in status.splitlines() if x.startswith("NSpid:")).split()
+            if int(nspid[-1]) == ns_pid:
+                return int(entry.name)
+    raise LookupError(f"no process {ns_pid} in the namespace of {in_namespace_of}")
+
+
+IMPOSTOR = """
+import ctypes, os, sys, time
+sys.path.insert(0, {root!r})
+from tests.support.agent import move_to_cgroups_of, parent_pid
+victim, wanted, deadline = {victim}, {wanted}, time.monotonic() + 20
+libc = ctypes.CDLL(None, use_errno=True)
+fd = os.open(f"/proc/{{victim}}/ns/pid", os.O_RDONLY)
+if libc.setns(fd, 0x20000000) != 0:
+    sys.exit("setns failed")
+cmd_r, cmd_w = os.pipe()
+rep_r, rep_w = os.pipe()
+inter = os.fork()  # lives in the victim's pid namespace: its orphans go to the victim's init
+if inter == 0:
+    null = os.open("/dev/null", os.O_RDWR)
+    for std in (0, 1, 2):
+        os.dup2(null, std)
+    child = 0
+    while True:
+        command = os.read(cmd_r, 1)
+        if command == b"f":
+            child = os.fork()
+            if child == 0:
+                time.sleep(60)
+                os._exit(0)
+        elif command == b"k":
+            os.kill(child, 9)
+            os.waitpid(child, 0)
+        else:
+            os._exit(0)
+        os.write(rep_w, b".")
+while time.monotonic() < deadline:
+    if os.path.exists(f"/proc/{{wanted}}"):
+        time.sleep(0.01)
+        continue
+    with open("/proc/sys/kernel/ns_last_pid", "w") as handle:
+        handle.write(str(wanted - 1))
+    os.write(cmd_w, b"f")
+    os.read(rep_r, 1)
+    if parent_pid(wanted) == inter:
+        move_to_cgroups_of(wanted, victim)
+        os.write(cmd_w, b"x")
+        os.waitpid(inter, 0)
+        print(wanted, flush=True)
+        sys.exit(0)
+    os.write(cmd_w, b"k")
+    os.read(rep_r, 1)
+os.write(cmd_w, b"x")
+sys.exit("could not reuse the PID in time")
+"""
+
+
+def parent_pid(pid: int) -> int | None:
+    """Return the PPid of *pid*, or None when it does not exist."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return int(next(x for x in status.splitlines() if x.startswith("PPid:")).split()[1])
+
+
+def reuse_pid(wanted: int, victim: int) -> int:
+    """Make a process with host PID *wanted* inside *victim*'s pid namespace and cgroups.
+
+    The PID is steered with /proc/sys/kernel/ns_last_pid (written as ``wanted - 1``, then a
+    fork by a helper already inside the victim's pid namespace, whose exit hands the new
+    process to the victim's init) and every cgroup of the victim. Returns its PID.
+    """
+    code = IMPOSTOR.format(root=str(ROOT), victim=victim, wanted=wanted)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"reuse_pid failed: {done.stderr.strip()[-500:]}")
+    return int(done.stdout.strip())
