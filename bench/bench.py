@@ -540,7 +540,7 @@ IMPORT_LINE = re.compile(r"import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)")
 
 
 THIRD_PARTY = ("botocore", "urllib3", "dateutil", "jmespath", "injector", "structlog",
-               "dotenv", "certifi", "six")
+               "certifi", "six")
 
 
 def parse_importtime(text: str, top: int = 10) -> tuple[list[dict[str, Any]], float,

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from injector.config import Config
 
 RESERVED = ("exec", "check", "put", "encrypt", "copy", "agent", "version", "help")
+# Commands that hold a secret value: core dumps off and not dumpable before the first byte.
+HOLDS_VALUES = frozenset({"check", "put", "encrypt", "agent"})
 SEED_NAME = "secret_squirrel"
 SEED_ENTRYPOINT = "/bin/dockerstart"
 USAGE = """\
@@ -90,6 +92,10 @@ def _dispatch(config: Config, command: str, args: list[str], environ: Mapping[st
         if not rest:
             raise UsageError("no COMMAND given (and INJECTOR_ENTRYPOINT is not set)")
         return _exec(config, rest, environ)
+    if command in HOLDS_VALUES:
+        from injector import hardening  # noqa: PLC0415 - only for commands that hold values
+
+        hardening.protect()
     module = importlib.import_module(f"injector.commands.{command}")
     config, flags, rest = parse_options(config, args, module.FLAGS, interspersed=True)
     if rest is None:

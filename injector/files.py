@@ -23,8 +23,6 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from injector.config import Config
-    from injector.plan import Plan
-    from injector.references import Reference
     from injector.secret import Secret
 
 RUN_SECRETS = "/run/secrets"
@@ -63,22 +61,17 @@ def file_name(variable: str) -> str:
     return name
 
 
-def deliver(plan: Plan, values: Mapping[Reference, Secret | None], config: Config) -> Written:
-    """Write every ``*_FILE`` delivery of *plan*; on any failure remove them all and raise."""
-    wanted = [
-        (delivery, secret)
-        for delivery in plan.deliveries
-        if delivery.to_file and (secret := values.get(delivery.reference)) is not None
-    ]
+def deliver(wanted: Mapping[str, Secret], config: Config) -> Written:
+    """Write each ``*_FILE`` variable's secret; on any failure remove them all and raise."""
     if not wanted:
         return Written()
     written = Written()
     try:
         written.directory, written.created_directory = prepare(config)
-        for delivery, secret in wanted:
-            path = os.path.join(written.directory, file_name(delivery.variable))
+        for variable, secret in wanted.items():
+            path = os.path.join(written.directory, file_name(variable))
             fd = _create(path)
-            written.paths[delivery.variable] = path  # from here on, a failure removes it
+            written.paths[variable] = path  # from here on, a failure removes it
             _fill(fd, secret.reveal(), config)
         _sync_directory(written.directory)
     except BaseException:

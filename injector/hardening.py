@@ -1,4 +1,9 @@
-"""Keep secrets out of core dumps and ptrace-style reads while injector holds them."""
+"""Keep secrets out of core dumps and ptrace-style reads while injector holds them.
+
+``protect()`` runs before the first byte of a secret arrives, on every path that holds one
+(exec, check, the agent, put and encrypt reading stdin); ``release()`` gives the target the
+core limit it would have had, just before exec (execve resets "dumpable" by itself).
+"""
 
 from __future__ import annotations
 
@@ -7,18 +12,24 @@ import resource
 PR_SET_DUMPABLE = 4
 
 
-class Protection:
-    """Core dumps off and the process non-dumpable; ``release`` restores the core limit."""
+class _State:
+    core: tuple[int, int] | None = None
+    dumpable_off = False
 
-    def __init__(self) -> None:
-        """Apply both protections now."""
-        self._core = resource.getrlimit(resource.RLIMIT_CORE)
-        resource.setrlimit(resource.RLIMIT_CORE, (0, self._core[1]))
-        self.dumpable_off = _set_dumpable(on=False)
 
-    def release(self) -> None:
-        """Give the target the core limit it would have had (exec resets dumpable itself)."""
-        resource.setrlimit(resource.RLIMIT_CORE, self._core)
+def protect() -> bool:
+    """Turn core dumps off and make the process non-dumpable; return whether prctl worked."""
+    if _State.core is None:
+        _State.core = resource.getrlimit(resource.RLIMIT_CORE)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, _State.core[1]))
+        _State.dumpable_off = _set_dumpable(on=False)
+    return _State.dumpable_off
+
+
+def release() -> None:
+    """Restore the core limit (called right before exec)."""
+    if _State.core is not None:
+        resource.setrlimit(resource.RLIMIT_CORE, _State.core)
 
 
 def _set_dumpable(*, on: bool) -> bool:

@@ -7,6 +7,7 @@ that knows them, so the target gets exactly what a plain exec would have given i
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,9 @@ TMPDIR_SAVED = "STATICX_ORIG_TMPDIR"
 ARGV0_SAVED = "STATICX_ARGV0"
 # The path of the outer static binary itself (what ``injector copy`` copies).
 PROGRAM_PATH = "STATICX_PROG_PATH"
+# What CPython's locale coercion (PEP 538) adds to its own environment.
+COERCED_NAME = "LC_CTYPE"
+COERCED_VALUES = frozenset({"C.UTF-8", "C.utf8", "UTF-8"})
 
 
 def is_frozen() -> bool:
@@ -44,6 +48,29 @@ def program_path(environ: Mapping[str, str]) -> str | None:
     return None
 
 
+def _kernel_names() -> frozenset[bytes] | None:
+    """Names in the environment block execve gave this process, or None without /proc."""
+    try:
+        with open("/proc/self/environ", "rb") as handle:
+            block = handle.read()
+    except OSError:
+        return None
+    return frozenset(item.partition(b"=")[0] for item in block.split(b"\0") if item)
+
+
+def _without_coercion(env: dict[str, str]) -> None:
+    """Undo Python's locale coercion, which sets ``LC_CTYPE`` in its own environment.
+
+    ``/proc/self/environ`` still holds the block execve received: a coerced ``LC_CTYPE`` that
+    is not in it was added by the interpreter, and a plain exec would not have passed it on.
+    """
+    if env.get(COERCED_NAME) not in COERCED_VALUES:
+        return
+    names = _kernel_names()
+    if names is not None and os.fsencode(COERCED_NAME) not in names:
+        del env[COERCED_NAME]
+
+
 def cleanup(environ: Mapping[str, str]) -> dict[str, str]:
     """Return *environ* without what PyInstaller and staticx added for themselves."""
     env = {k: v for k, v in environ.items() if not k.startswith(PREFIXES)}
@@ -52,6 +79,7 @@ def cleanup(environ: Mapping[str, str]) -> dict[str, str]:
         _restore(env, "TMPDIR", saved_tmpdir[1:] if saved_tmpdir.startswith("=") else None)
     if is_frozen():
         _restore(env, "LD_LIBRARY_PATH", env.pop("LD_LIBRARY_PATH" + ORIG_SUFFIX, None))
+    _without_coercion(env)
     return env
 
 

@@ -1,7 +1,10 @@
 """Structured logging on stderr, with structlog imported only when a line is emitted.
 
-Every event passes a last redaction step that replaces any fetched secret value
-with ``***``; events themselves only ever carry references, names, sizes and times.
+Every event passes a redaction step that replaces any fetched secret value with ``***`` in
+the event's values. Keys, the level, the event name, references and variable names are public
+by design (they are in ``docker inspect``) and are never rewritten, so a short secret that is
+also a common word cannot break a line's structure or point at itself. Whatever a command
+prints on stdout goes through the same redaction (:func:`write_stdout`).
 """
 
 from __future__ import annotations
@@ -11,6 +14,11 @@ from typing import Any
 
 _LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
 _MIN_REDACT = 4
+# Fields that hold public facts by design: never rewritten (their values are not secrets).
+PUBLIC_FIELDS = frozenset(
+    {"event", "level", "timestamp", "logger", "reference", "references", "variable",
+     "variables", "kind", "exit_code", "store", "target", "ms", "pid"}
+)  # fmt: skip
 
 
 class _State:
@@ -44,6 +52,12 @@ def redact(text: str) -> str:
     return text
 
 
+def write_stdout(text: str) -> None:
+    """Print *text* on stdout after the same redaction every log line gets."""
+    sys.stdout.write(redact(text) if _State.secrets else text)
+    sys.stdout.flush()
+
+
 def debug(event: str, **fields: object) -> None:
     """Log at debug level."""
     _emit("debug", event, fields)
@@ -73,23 +87,19 @@ def _emit(level: str, event: str, fields: dict[str, object]) -> None:
 
 
 def _scrub(value: object) -> object:
-    if isinstance(value, str):
-        return redact(value)
+    if value is None or isinstance(value, bool | int | float):
+        return value
     if isinstance(value, list | tuple):
         return [_scrub(item) for item in value]
     if isinstance(value, dict):
         return {key: _scrub(item) for key, item in value.items()}
-    return value
+    return redact(value if isinstance(value, str) else str(value))
 
 
 def _redact_fields(_logger: object, _method: str, event: dict[str, Any]) -> dict[str, Any]:
     if not _State.secrets:
         return event
-    return {key: _scrub(value) for key, value in event.items()}
-
-
-def _redact_rendered(_logger: object, _method: str, line: str) -> str:
-    return redact(line) if _State.secrets else line
+    return {key: value if key in PUBLIC_FIELDS else _scrub(value) for key, value in event.items()}
 
 
 def _make_logger() -> Any:  # noqa: ANN401 - structlog's bound logger is dynamically typed
@@ -105,7 +115,6 @@ def _make_logger() -> Any:  # noqa: ANN401 - structlog's bound logger is dynamic
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _redact_fields,
         renderer,
-        _redact_rendered,
     ]
     return structlog.wrap_logger(
         structlog.WriteLogger(sys.stderr),

@@ -87,8 +87,8 @@ def _seed(environ: Mapping[str, str], config: Config) -> Iterator[Delivery]:
     for name in names:
         if not name:
             raise ConfigError("CREDENTIALS_ needs a name after the prefix")
-        reference = references.parse(f"ref+s3://{bucket}/{name}")
-        yield Delivery(name, reference, trim=True)
+        reference = references.s3_object(bucket, name)
+        yield Delivery(name, reference, trim=True, to_file=name.endswith(FILE_SUFFIX))
 
 
 def _seed_bucket(environ: Mapping[str, str], config: Config) -> str:

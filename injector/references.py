@@ -87,6 +87,18 @@ def parse(text: str) -> Reference:
     return _build(text, service, name, params, pointer)
 
 
+def s3_object(bucket: str, key: str) -> Reference:
+    """Return the reference to exactly object *key* of *bucket*: no pointer, no decoding.
+
+    The seed convention (``CREDENTIALS_<NAME>=true``) names an object key and nothing else;
+    the text is the equivalent reference with the key percent-encoded.
+    """
+    from urllib.parse import quote  # noqa: PLC0415 - kept off the no-reference start
+
+    text = f"ref+s3://{bucket}/{quote(key, safe='/')}"
+    return Reference(text, Source("s3", f"{bucket}/{key}"))
+
+
 def _build(
     text: str, service: str, name: str, params: dict[str, str], pointer: str | None
 ) -> Reference:

@@ -50,18 +50,17 @@ def fetch(rule: Rule, timeout: float) -> tuple[dict[str, Secret], dict[str, Secr
 
 
 def _resolve(the_plan: plan.Plan, config: Config, deadline: Deadline) -> dict[str, Secret]:
-    """The one seam to the pipeline (injector.prepare once it lands): variable -> Secret."""
-    from injector.resolve import resolve_each  # noqa: PLC0415 - botocore, agent mode only
+    """The one seam to the pipeline: injector.prepare, as exec uses it (variable -> Secret)."""
+    from injector.prepare import prepare  # noqa: PLC0415 - botocore, agent mode only
 
-    outcomes = resolve_each(the_plan.references(), deadline, config.max_concurrency)
-    values: dict[str, Secret] = {}
-    for delivery in the_plan.deliveries:
-        outcome = outcomes.get(delivery.reference)
-        if isinstance(outcome, InjectorError):
-            raise FetchError(*error_body(outcome, delivery.variable))
-        if outcome is not None:
-            values[delivery.variable] = outcome
-    return values
+    try:
+        prepared = prepare(the_plan, config, deadline)
+    except InjectorError as exc:
+        variable = next(
+            (d.variable for d in the_plan.deliveries if str(d.reference) == exc.reference), ""
+        )
+        raise FetchError(*error_body(exc, variable)) from None
+    return {**prepared.env, **prepared.files}
 
 
 def error_body(err: InjectorError, variable: str) -> tuple[int, dict[str, object]]:

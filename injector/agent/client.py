@@ -13,7 +13,7 @@ import http.client
 import json
 import socket
 import time
-from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from injector.errors import (
     AccessDeniedError,
@@ -26,7 +26,7 @@ from injector.errors import (
 from injector.secret import Secret
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
 
     from injector.config import Config
     from injector.deadline import Deadline
@@ -38,15 +38,6 @@ _RETRY_STATUSES = frozenset({503})
 _BACKOFF_FIRST = 0.05
 _BACKOFF_MAX = 1.0
 _MESSAGE_MAX = 200
-
-
-class Prepared(NamedTuple):
-    """The shape of injector.prepare.Prepared (env and files by variable; what to drop)."""
-
-    env: dict[str, Secret]
-    files: dict[str, Secret]
-    drop: frozenset[str]
-    rows: tuple[Any, ...] = ()
 
 
 def socket_path(url: str) -> str:
@@ -157,71 +148,26 @@ def _decode(body: dict[str, Any], key: str) -> dict[str, Secret]:
 
 
 def run(config: Config, command: Sequence[str], environ: Mapping[str, str]) -> NoReturn:
-    """Agent mode of exec: locate the target, get the bundle, deliver it, exec."""
-    from injector import execute, plan  # noqa: PLC0415
+    """Agent mode of exec: locate the target, get the bundle, validate it, deliver, exec."""
+    from injector import hardening, plan  # noqa: PLC0415
+    from injector import run as pipeline  # noqa: PLC0415
     from injector.deadline import Deadline  # noqa: PLC0415
+    from injector.prepare import Prepared, validate  # noqa: PLC0415
 
     own = plan.build(environ, config)
     if own:
-        first = (own.deliveries or ())[0].variable if own.deliveries else "INJECTOR_ENV_FILES"
+        first = own.deliveries[0].variable if own.deliveries else "INJECTOR_ENV_FILES"
         msg = "INJECTOR_AGENT is set: the agent's policy names the secrets, not the environment"
         raise ConfigError(msg, reference=first)
-    lookup = environ.get("PATH")
-    executable = execute.locate(command[0], lookup)
-    from injector.hardening import Protection  # noqa: PLC0415
-
-    protection = Protection()
+    executable = pipeline.locate(command, environ, own.drop, config)
+    hardening.protect()
     env, files = bundle(str(config.agent), Deadline(config.timeout))
-    prepared = Prepared(env, files, own.drop)
-    deliver(
-        prepared,
-        environ,
-        config,
-        [executable, *command[1:]],
-        argv0=command[0],
-        before=protection.release,
-    )
+    if files:
+        from injector import files as sink  # noqa: PLC0415
 
-
-def deliver(
-    prepared: Prepared,
-    environ: Mapping[str, str],
-    config: Config,
-    command: Sequence[str],
-    *,
-    argv0: str,
-    before: Callable[[], None] | None = None,
-) -> NoReturn:
-    """The one seam to injector.run.deliver (once it lands): files sink, environment, exec."""
-    from injector import execute, plan, references, sinks  # noqa: PLC0415
-
-    deliveries = []
-    values: dict[references.Reference, Secret | None] = {}
-    for variable, secret in [*prepared.env.items(), *prepared.files.items()]:
-        ref = references.Reference(f"agent:{variable}", references.Source("agent", variable))
-        deliveries.append(plan.Delivery(variable, ref, to_file=variable in prepared.files))
-        values[ref] = secret
-    synthetic = plan.Plan(tuple(deliveries), (), prepared.drop)
-    written: Any = None
-    if prepared.files:
-        from injector import files  # noqa: PLC0415
-
-        files.preflight(config)
-        written = files.deliver(synthetic, values, config)
-    try:
-        env = sinks.child_environment(
-            environ,
-            synthetic,
-            values,
-            [],
-            pristine=config.pristine,
-            files=written.paths if written else None,
-        )
-        execute.exec_target(command[0], [argv0, *command[1:]], env, before=before)
-    except BaseException:
-        if written is not None:
-            written.remove()
-        raise
+        sink.preflight(config)
+    prepared = validate(Prepared(env, {}, files, own.drop))
+    pipeline.deliver(prepared, environ, config, command, executable)
 
 
 def whoami(url: str, deadline: Deadline) -> dict[str, Any]:

@@ -31,8 +31,8 @@ def shm_dir():
 
 def _deliver(environ: dict[str, str], values: dict[str, bytes], config: Config):
     the_plan = plan.build(environ, config)
-    by_ref = {d.reference: Secret(values[d.variable]) for d in the_plan.deliveries}
-    return files.deliver(the_plan, by_ref, config)
+    wanted = {d.variable: Secret(values[d.variable]) for d in the_plan.deliveries if d.to_file}
+    return files.deliver(wanted, config)
 
 
 def test_files_written_with_mode_and_content(shm_dir) -> None:

@@ -38,10 +38,11 @@ def record(value: bytes | str) -> None:
     parts = [data, *(line.strip() for line in data.splitlines())]
     try:
         parsed = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         parsed = None
     if isinstance(parsed, dict):
-        parts.extend(v.encode() for v in parsed.values() if isinstance(v, str))
+        strings = (v for v in parsed.values() if isinstance(v, str))
+        parts.extend(v.encode("utf-8", "surrogatepass") for v in strings)
     RECORDED.update(p for p in parts if len(p) >= _MIN_RECORDED)
 
 
