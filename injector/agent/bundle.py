@@ -50,7 +50,7 @@ def fetch(rule: Rule, timeout: float) -> tuple[dict[str, Secret], dict[str, Secr
 
 
 def _resolve(the_plan: plan.Plan, config: Config, deadline: Deadline) -> dict[str, Secret]:
-    """The one seam to the pipeline: injector.prepare, as exec uses it (variable -> Secret)."""
+    """Run the one pipeline, injector.prepare, as exec does; return variable -> Secret."""
     from injector.prepare import prepare  # noqa: PLC0415 - botocore, agent mode only
 
     try:

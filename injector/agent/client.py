@@ -118,7 +118,9 @@ def answer_error(status: int, body: dict[str, Any], url: str) -> InjectorError:
     ref = str(reference)[:_MESSAGE_MAX] if reference else None
     kind = body.get("kind")
     if status in {401, 403, 409}:
-        return AccessDeniedError(f"the agent denied this container ({status}: {message})", reference=url)
+        return AccessDeniedError(
+            f"the agent denied this container ({status}: {message})", reference=url
+        )
     if status == 404 and kind == "not_found":  # noqa: PLR2004
         return SecretNotFoundError(f"the host could not get it: {message}", reference=ref)
     if status == 502 and kind in {"denied", "unavailable", "bad_data", "not_found"}:  # noqa: PLR2004

@@ -34,19 +34,18 @@ def check_config(origin: str, *, as_json: bool) -> int:
 
     policy = load(origin)
     ambiguous = policy.ambiguities()
-    report = {
-        "ok": not ambiguous,
-        "origin": origin,
-        "policies": [
-            {"name": r.name, "variables": sorted(r.deliveries())} for r in policy.rules
-        ],
-        "ambiguous": [list(pair) for pair in ambiguous],
-    }
+    rules = [(r.name, sorted(r.deliveries())) for r in policy.rules]
     if as_json:
+        report = {
+            "ok": not ambiguous,
+            "origin": origin,
+            "policies": [{"name": name, "variables": names} for name, names in rules],
+            "ambiguous": [list(pair) for pair in ambiguous],
+        }
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
     else:
-        for rule in report["policies"]:
-            sys.stdout.write(f"policy {rule['name']}: {', '.join(rule['variables'])}\n")
+        for name, names in rules:
+            sys.stdout.write(f"policy {name}: {', '.join(names)}\n")
         for one, other in ambiguous:
             sys.stdout.write(f"ambiguous: a container could match both {one} and {other}\n")
         sys.stdout.write("ok\n" if not ambiguous else "not ok\n")
@@ -55,9 +54,9 @@ def check_config(origin: str, *, as_json: bool) -> int:
 
 def whoami(config: Config) -> int:
     """Print the identity the agent sees for this process (inside a container)."""
-    from injector.agent.client import DEFAULT_URL, whoami as ask  # noqa: PLC0415
+    from injector.agent import client  # noqa: PLC0415
     from injector.deadline import Deadline  # noqa: PLC0415
 
-    seen = ask(config.agent or DEFAULT_URL, Deadline(config.timeout))
+    seen = client.whoami(config.agent or client.DEFAULT_URL, Deadline(config.timeout))
     sys.stdout.write(json.dumps(seen, indent=2, sort_keys=True) + "\n")
     return 0

@@ -71,7 +71,7 @@ class Starts:
 
 
 def identify(peer: Peer, policy: Policy, engine: Engine, record: Record) -> Caller:
-    """Steps 2-5: container ID, engine facts, pid namespace, caller depth, run-time labels."""
+    """Run steps 2-5: container ID, engine facts, pid namespace, caller depth, labels."""
     settings = policy.settings
     container = _container_id(peer)
     record.container_id = container

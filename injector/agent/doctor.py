@@ -120,7 +120,7 @@ def _rules() -> str | None:
 
 
 def firewall(rules: str | None) -> Check:
-    """Judge the DOCKER-USER rules: is 169.254.169.254 dropped for containers?"""
+    """Judge the DOCKER-USER rules: whether 169.254.169.254 is dropped for containers."""
     if rules is None:
         return Check("metadata service", "warn", "cannot read the DOCKER-USER chain; " + ADVICE)
     for line in rules.splitlines():

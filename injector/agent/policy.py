@@ -76,9 +76,11 @@ class Policy(NamedTuple):
 
     def ambiguities(self) -> list[tuple[str, str]]:
         """Pairs of rules some container could match both of (told statically)."""
-        pairs = []
+        pairs: list[tuple[str, str]] = []
         for i, one in enumerate(self.rules):
-            pairs.extend((one.name, other.name) for other in self.rules[i + 1 :] if _overlap(one, other))
+            pairs.extend(
+                (one.name, other.name) for other in self.rules[i + 1 :] if _overlap(one, other)
+            )
         return pairs
 
 
@@ -188,7 +190,7 @@ def duration(raw: object, where: str) -> float:
     elif isinstance(raw, str) and (found := _DURATION.fullmatch(raw.strip())):
         seconds = float(found.group(1)) * _UNITS[found.group(2)]
     else:
-        raise _KeyError(f"{where}: expected a duration such as \"60s\" or \"2m\"")
+        raise _KeyError(f'{where}: expected a duration such as "60s" or "2m"')
     if not 0 < seconds <= 86400:  # noqa: PLR2004 - one day
         raise _KeyError(f"{where}: must be more than 0 and at most one day")
     return seconds
@@ -211,7 +213,7 @@ def _rule(table: dict[str, Any], index: int) -> Rule:
     files = _refs(table.get("files", {}), f"{where}.files", suffix=FILE_SUFFIX)
     clash = set(env) & {n + FILE_SUFFIX for n in files}
     if clash:
-        raise _KeyError(f"{where}: {sorted(clash)[0]} is both an env and a file delivery")
+        raise _KeyError(f"{where}: {min(clash)} is both an env and a file delivery")
     if not env and not files:
         raise _KeyError(f"{where}: delivers nothing (no env or files)")
     return Rule(name, labels, image_ids, env, files)

@@ -115,10 +115,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         """Arm the connection's deadline: a silent client is shut down when it passes."""
-        self.timeout = self.server.state.policy.settings.request_timeout
+        self.seconds = self.server.state.policy.settings.request_timeout
+        self.request.settimeout(self.seconds)
         super().setup()
         self.record = audit.Record()
-        self._timer = threading.Timer(self.timeout, self._expire)
+        self._timer = threading.Timer(self.seconds, self._expire)
         self._timer.daemon = True
         self._timer.start()
 
@@ -157,7 +158,7 @@ class Handler(BaseHTTPRequestHandler):
         self._answer(code, {"error": message or "bad request", "kind": "bad_request"})
         self.status = code
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         """Route the request."""
         self.record.path = self.path[:64]
         self._peer_fields()
@@ -211,7 +212,7 @@ class Handler(BaseHTTPRequestHandler):
                 state.starts.release(key)
 
     def _deliver(self, peer: identity.Peer, rule: Rule) -> bool:
-        left = max(0.5, self.timeout - self.record.elapsed())
+        left = max(0.5, self.seconds - self.record.elapsed())
         try:
             env, files = bundle.fetch(rule, left)
         except bundle.FetchError as exc:
@@ -251,7 +252,9 @@ class Handler(BaseHTTPRequestHandler):
         self.record.alert = denied.alert
         self._answer(denied.status, {"error": denied.public, "kind": "denied"})
 
-    def _answer(self, status: int, body: dict[str, object] | None, raw: bytes | None = None) -> bool:
+    def _answer(
+        self, status: int, body: dict[str, object] | None, raw: bytes | None = None
+    ) -> bool:
         """Write the whole answer and close; True when it was written."""
         if raw is None:
             raw = json.dumps({**(body or {}), "request_id": self.record.request_id}).encode()

@@ -23,9 +23,9 @@ from conftest import ROOT, Docker, base_env, docker_cmd
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.support.agent import CONTAINER_URL, AgentProcess  # noqa: E402
-from tests.support.aws_seed import Seeder, aws_env_for  # noqa: E402
-from tests.support.moto_server import MotoServer  # noqa: E402
+from tests.support.agent import CONTAINER_URL, AgentProcess
+from tests.support.aws_seed import Seeder, aws_env_for
+from tests.support.moto_server import MotoServer
 
 pytestmark = pytest.mark.container
 
@@ -72,7 +72,7 @@ env.GONE = "ref+s3://{BUCKET}/payments/no-such-key"
 
 @pytest.fixture(scope="module")
 def agent_moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
-    """The agent tests' own moto server on 127.0.0.1."""
+    """Run the agent tests' own moto server on 127.0.0.1."""
     server = MotoServer(tmp_path_factory.mktemp("agent-moto")).start()
     try:
         yield server
@@ -88,7 +88,7 @@ def values(agent_moto: MotoServer) -> Values:
 
 @pytest.fixture(scope="module")
 def host_env(agent_moto: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """The agent's environment: the host's credentials are moto's, metadata disabled."""
+    """Return the agent's environment: moto's credentials, metadata disabled."""
     env = aws_env_for(agent_moto.url, tmp_path_factory.mktemp("agent-home"))
     env["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
     return env
@@ -150,14 +150,14 @@ def run_agent_mode(  # noqa: PLR0913 - docker run's option groups
 
 
 def last(agent: AgentProcess, count: int) -> dict:
-    """The *count*-th audit line (waiting for it)."""
+    """Return the *count*-th audit line (waiting for it)."""
     found = agent.wait_decisions(count)
     assert len(found) >= count, agent.log_tail()
     return found[count - 1]
 
 
 def failed(stderr: str) -> dict:
-    """The container injector's one `failed` line."""
+    """Return the container injector's one `failed` line."""
     events = [json.loads(x) for x in stderr.splitlines() if x.startswith("{")]
     return next(e for e in events if e.get("event") == "failed")
 
@@ -330,8 +330,15 @@ def test_docker_exec(images: dict[str, str], docker: Docker, shared_agent: Agent
         entrypoint=False,
     )
     done = docker_cmd(
-        "exec", "-e", f"INJECTOR_AGENT={CONTAINER_URL}", container.name,
-        "/sbin/injector", "--", "echo", "RAN", check=False,
+        "exec",
+        "-e",
+        f"INJECTOR_AGENT={CONTAINER_URL}",
+        container.name,
+        "/sbin/injector",
+        "--",
+        "echo",
+        "RAN",
+        check=False,
     )
     assert done.returncode == 77, done.stderr
     audit = last(shared_agent, before + 1)
@@ -341,7 +348,7 @@ def test_docker_exec(images: dict[str, str], docker: Docker, shared_agent: Agent
 
 @pytest.fixture(scope="module")
 def labelled_image(images: dict[str, str]) -> Iterator[str]:
-    """An image whose baked LABEL claims the payments policy (built offline, FROM a local image)."""
+    """Build an image whose baked LABEL claims the payments policy (offline, FROM local)."""
     name = "injector-test-agent/labelled:latest"
     dockerfile = f'FROM {images["busybox"]}\nLABEL {LABEL}="payments"\n'
     done = subprocess.run(
@@ -381,13 +388,21 @@ def test_privileged_or_host_pid(
     """A privileged or --pid=host container without the opt-in: 403; 77."""
     if option == "--privileged":
         probe = docker_cmd(
-            "run", "--rm", "--network", "none", "--privileged", images["busybox"], "true",
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--privileged",
+            images["busybox"],
+            "true",
             check=False,
         )
         if probe.returncode != 0:
             pytest.skip(f"this engine cannot run --privileged here: {probe.stderr.strip()[:120]}")
     before = len(shared_agent.decisions())
-    done = run_agent_mode(docker, shared_agent, images["busybox"], ["echo", "RAN"], options=[option])
+    done = run_agent_mode(
+        docker, shared_agent, images["busybox"], ["echo", "RAN"], options=[option]
+    )
     assert done.returncode == 77, done.stderr
     audit = last(shared_agent, before + 1)
     assert audit["status"] == 403
@@ -414,7 +429,12 @@ def raw_exchange(path: Path, data: bytes, timeout: float = 10) -> bytes:
     [
         (b"NONSENSE\r\n\r\n", b"400"),
         (b"GET /v1/bundle HTTP/1.1\r\n" + b"X-Big: " + b"a" * 70000 + b"\r\n\r\n", b"431"),
-        (b"GET /v1/bundle HTTP/1.1\r\n" + b"".join(b"X-%d: y\r\n" % i for i in range(200)) + b"\r\n", b"431"),
+        (
+            b"GET /v1/bundle HTTP/1.1\r\n"
+            + b"".join(b"X-%d: y\r\n" % i for i in range(200))
+            + b"\r\n",
+            b"431",
+        ),
         (b"GET /v1/bundle HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", b"400"),
         (b"GET /v1/nothing HTTP/1.1\r\n\r\n", b"404"),
         (b"GET /v1/bundle HTTP/9.9\r\n\r\n", b"505"),
@@ -438,10 +458,10 @@ class FakeAgent:
         import threading
 
         self.directory = Path(tempfile.mkdtemp(prefix="injfake-", dir="/tmp"))
-        os.chmod(self.directory, 0o755)
+        os.chmod(self.directory, 0o755)  # noqa: S103 - containers traverse it
         self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.server.bind(str(self.directory / "agent.sock"))
-        os.chmod(self.directory / "agent.sock", 0o666)
+        os.chmod(self.directory / "agent.sock", 0o666)  # noqa: S103 - any container uid
         self.server.listen(16)
         self.answer = answer
         self.held: list[socket.socket] = []
@@ -473,8 +493,10 @@ class FakeAgent:
     "answer",
     [
         b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot json!",
-        b"HTTP/1.1 200 OK\r\nContent-Length: 22\r\nConnection: close\r\n\r\n"
-        b'{"env": {"A": "@@@"}}  ',
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 22\r\nConnection: close\r\n\r\n"
+            b'{"env": {"A": "@@@"}}  '
+        ),
         b"garbage, not HTTP\r\n\r\n",
     ],
     ids=["not-json", "bad-base64", "not-http"],
@@ -571,7 +593,9 @@ def test_secret_denied(
     images: dict[str, str], docker: Docker, make_agent, host_env: dict[str, str]
 ) -> None:
     """The host cannot get a secret (no credentials): 502 naming the reference; 77."""
-    env = {k: v for k, v in host_env.items() if not k.startswith("AWS_ACCESS") and "SECRET" not in k}
+    env = {
+        k: v for k, v in host_env.items() if not k.startswith("AWS_ACCESS") and "SECRET" not in k
+    }
     agent = make_agent(env=env)
     done = run_agent_mode(docker, agent, images["busybox"], ["echo", "RAN"])
     assert done.returncode == 77, done.stderr
@@ -611,8 +635,18 @@ def test_refuses_outside_host_namespaces(host_env: dict[str, str], tmp_path: Pat
     config = tmp_path / "agent.toml"
     config.write_text(f'version = 1\n[agent]\nsocket = "{tmp_path}/s.sock"\n')
     done = subprocess.run(
-        ["unshare", "--pid", "--fork", sys.executable, "-m", "injector", "agent", "serve",
-         "--config", str(config)],
+        [
+            "unshare",
+            "--pid",
+            "--fork",
+            sys.executable,
+            "-m",
+            "injector",
+            "agent",
+            "serve",
+            "--config",
+            str(config),
+        ],
         env=host_env,
         capture_output=True,
         text=True,
@@ -661,12 +695,12 @@ def wait_file(path: Path, timeout: float = 30) -> str:
 
 @pytest.fixture
 def sigdir() -> Iterator[Path]:
-    """A host directory mounted read-write at /sig for signalling a container."""
+    """Make a host directory to mount read-write at /sig, to signal a container."""
     import shutil
     import tempfile
 
     path = Path(tempfile.mkdtemp(prefix="injsig-", dir="/tmp"))
-    os.chmod(path, 0o777)
+    os.chmod(path, 0o777)  # noqa: S103 - the container writes here
     try:
         yield path
     finally:
@@ -746,7 +780,9 @@ def test_cgroup_spoofs(
 
     before = len(shared_agent.decisions())
     victim = docker.start(
-        images["busybox"], ["sleep", "120"], options=["--label", f"{LABEL}=payments"],
+        images["busybox"],
+        ["sleep", "120"],
+        options=["--label", f"{LABEL}=payments"],
         entrypoint=False,
     )
     spoofer = docker.start(
@@ -754,8 +790,13 @@ def test_cgroup_spoofs(
         ["-c", "while [ ! -e /sig/go ]; do sleep 0.05; done; exec /sbin/injector -- echo RAN"],
         env={"INJECTOR_AGENT": CONTAINER_URL},
         options=[
-            *shared_agent.mount(), "-v", f"{sigdir}:/sig", "-v",
-            f"{docker.binary}:/sbin/injector:ro", "--entrypoint", "/bin/sh",
+            *shared_agent.mount(),
+            "-v",
+            f"{sigdir}:/sig",
+            "-v",
+            f"{docker.binary}:/sbin/injector:ro",
+            "--entrypoint",
+            "/bin/sh",
         ],
         entrypoint=False,
     )

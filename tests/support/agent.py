@@ -35,8 +35,8 @@ class AgentProcess:
 
     def __init__(self, env: dict[str, str], settings: dict[str, Any], policies: str) -> None:
         """Prepare a private socket directory under /tmp (sun_path is short)."""
-        self.directory = Path(tempfile.mkdtemp(prefix="injag-", dir="/tmp"))  # noqa: S108
-        os.chmod(self.directory, 0o755)
+        self.directory = Path(tempfile.mkdtemp(prefix="injag-", dir="/tmp"))
+        os.chmod(self.directory, 0o755)  # noqa: S103 - containers traverse it
         self.socket = self.directory / "agent.sock"
         self.config = self.directory.with_name(self.directory.name + ".toml")
         self.log_path = self.directory.with_name(self.directory.name + ".log")
@@ -82,7 +82,7 @@ class AgentProcess:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def log_tail(self, size: int = 3000) -> str:
-        """The end of the agent's log."""
+        """Return the end of the agent's log."""
         return self.log_text()[-size:]
 
     def events(self) -> list[dict[str, Any]]:
@@ -94,7 +94,7 @@ class AgentProcess:
         return out
 
     def decisions(self) -> list[dict[str, Any]]:
-        """The audit lines (decisions and alerts), oldest first."""
+        """Return the audit lines (decisions and alerts), oldest first."""
         return [e for e in self.events() if e.get("event") in {"agent_decision", "agent_alert"}]
 
     def wait_decisions(self, count: int, timeout: float = 15.0) -> list[dict[str, Any]]:
@@ -112,7 +112,7 @@ class AgentProcess:
         self.proc.send_signal(signal.SIGHUP)
 
     def rss_kib(self) -> int:
-        """The agent's resident set size in KiB."""
+        """Return the agent's resident set size in KiB."""
         assert self.proc is not None
         status = Path(f"/proc/{self.proc.pid}/status").read_text(encoding="utf-8")
         line = next(x for x in status.splitlines() if x.startswith("VmRSS:"))

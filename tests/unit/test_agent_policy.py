@@ -7,7 +7,8 @@ import pytest
 from injector.agent import policy
 from injector.errors import ConfigError
 
-GOOD = b"""
+GOOD = (
+    b"""
 version = 1
 [agent]
 socket = "/run/injector/agent/agent.sock"
@@ -24,9 +25,12 @@ files.TLS_KEY = "ref+s3://ops-bucket/payments/tls.key"
 [[policy]]
 name = "billing"
 match.labels = { "com.example.service" = "billing" }
-match.image_ids = ["sha256:""" + b"a" * 64 + b""""]
+match.image_ids = ["sha256:"""
+    + b"a" * 64
+    + b""""]
 env.API_KEY = "ref+awssecrets://prod/billing#/api_key"
 """
+)
 
 
 def test_good_policy() -> None:
@@ -53,9 +57,12 @@ def test_matching() -> None:
 @pytest.mark.parametrize(
     ("text", "key"),
     [
-        (b'version = 1\n[[policy]]\nname="a"\nmatch.lables={x="y"}\nenv.A="ref+s3://b/k"', "match.lables"),
+        (
+            b'version = 1\n[[policy]]\nname="a"\nmatch.lables={x="y"}\nenv.A="ref+s3://b/k"',
+            "match.lables",
+        ),
         (b'version = 1\n[agent]\nsokcet="/x"', "agent.sokcet"),
-        (b'version = 1\nextra = 1', "extra"),
+        (b"version = 1\nextra = 1", "extra"),
         (b'version = 1\n[[policy]]\nname="a"\nmatch.labels={x="y"}\nenvs.A="ref+s3://b/k"', "envs"),
     ],
 )
@@ -69,20 +76,34 @@ def test_unknown_keys_are_errors(text: bytes, key: str) -> None:
     ("text", "fragment"),
     [
         (b"version = 2", "version"),
-        (b"version = 1\n[agent]\nmax_start_age = \"soon\"", "max_start_age"),
+        (b'version = 1\n[agent]\nmax_start_age = "soon"', "max_start_age"),
         (b"version = 1\n[agent]\nmax_caller_depth = -1", "max_caller_depth"),
-        (b"version = 1\n[agent]\nonce_per_start = \"yes\"", "once_per_start"),
-        (b"version = 1\n[agent]\nengine = \"tcp://1.2.3.4:2375\"", "engine"),
-        (b"version = 1\n[agent]\nsocket = \"/" + b"x" * 120 + b"\"", "sun_path"),
+        (b'version = 1\n[agent]\nonce_per_start = "yes"', "once_per_start"),
+        (b'version = 1\n[agent]\nengine = "tcp://1.2.3.4:2375"', "engine"),
+        (b'version = 1\n[agent]\nsocket = "/' + b"x" * 120 + b'"', "sun_path"),
         (b'version = 1\n[[policy]]\nname="a"\nenv.A="ref+s3://b/k"', "empty match"),
-        (b'version = 1\n[[policy]]\nname="a"\nmatch.labels={x="y"}\nenv.A="nope://x"', "policy.a.env.A"),
-        (b'version = 1\n[[policy]]\nname="a"\nmatch.labels={x="y"}\nenv.AWS_X="ref+s3://b/k"', "AWS_X"),
-        (b'version = 1\n[[policy]]\nname="a"\nmatch.labels={x="y"}\nenv.A_FILE="ref+s3://b/k"', "files"),
-        (b'version = 1\n[[policy]]\nname="a"\nmatch.labels={x="y"}', "delivers nothing"),
-        (b'version = 1\n[[policy]]\nname="a"\nmatch.image_ids=["latest"]\nenv.A="ref+s3://b/k"', "sha256"),
         (
-            b'version = 1\n[[policy]]\nname="a"\nmatch.labels={x="y"}\nenv.A="ref+s3://b/k"\n'
-            b'[[policy]]\nname="a"\nmatch.labels={x="z"}\nenv.A="ref+s3://b/k"',
+            b'version = 1\n[[policy]]\nname="a"\nmatch.labels={x="y"}\nenv.A="nope://x"',
+            "policy.a.env.A",
+        ),
+        (
+            b'version = 1\n[[policy]]\nname="a"\nmatch.labels={x="y"}\nenv.AWS_X="ref+s3://b/k"',
+            "AWS_X",
+        ),
+        (
+            b'version = 1\n[[policy]]\nname="a"\nmatch.labels={x="y"}\nenv.A_FILE="ref+s3://b/k"',
+            "files",
+        ),
+        (b'version = 1\n[[policy]]\nname="a"\nmatch.labels={x="y"}', "delivers nothing"),
+        (
+            b'version = 1\n[[policy]]\nname="a"\nmatch.image_ids=["latest"]\nenv.A="ref+s3://b/k"',
+            "sha256",
+        ),
+        (
+            (
+                b'version = 1\n[[policy]]\nname="a"\nmatch.labels={x="y"}\nenv.A="ref+s3://b/k"\n'
+                b'[[policy]]\nname="a"\nmatch.labels={x="z"}\nenv.A="ref+s3://b/k"'
+            ),
             "twice",
         ),
         (b"not toml [", "TOML"),
