@@ -3,6 +3,7 @@
 #   make bench         every benchmark, 12+ runs each -> bench/results.md and README.md's
 #                      performance block (BENCH_ARGS=--build also times make binary-local)
 #   make bench-quick   the same with 3 runs each, a smoke run -> build/bench/quick/results.md
+#   make bench-agent   the host agent's figures -> bench/agent.md (also part of make bench)
 #
 # Uses dist/injector as it is (build it first: make binary-local), a moto server and our
 # latency proxy on 127.0.0.1, Docker for the container rows, and creates build/bench-venv
@@ -10,10 +11,15 @@
 
 BENCH_ARGS ?=
 
-.PHONY: bench bench-quick
+.PHONY: bench bench-quick bench-agent
 
 bench: $(STAMP)
 	$(PY) bench/bench.py $(BENCH_ARGS)
+	$(PY) bench/agent.py
+
+# The host agent's figures alone -> bench/agent.md (needs dist/injector and the test images).
+bench-agent: $(STAMP) e2e-images
+	$(PY) bench/agent.py
 
 bench-quick: $(STAMP)
 	$(PY) bench/bench.py --quick $(BENCH_ARGS)
