@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
 
 from tests.support.agent import CONTAINER_URL, AgentProcess  # noqa: E402
 from tests.support.aws_seed import Seeder, aws_env_for  # noqa: E402
@@ -110,8 +110,20 @@ def latency(agent: AgentProcess, image: str, count: int) -> dict:
     name = f"injector-bench-agent-{uuid.uuid4().hex[:8]}"
     before = len(agent.decisions())
     done = docker(
-        "run", "--rm", "--name", name, "--network", "none", *agent.mount(),
-        "--label", f"{LABEL}=bench", image, "python3", "-c", LOOP, str(count),
+        "run",
+        "--rm",
+        "--name",
+        name,
+        "--network",
+        "none",
+        *agent.mount(),
+        "--label",
+        f"{LABEL}=bench",
+        image,
+        "python3",
+        "-c",
+        LOOP,
+        str(count),
         timeout=1800,
     )
     if done.returncode != 0:
@@ -139,11 +151,27 @@ def crowd(agent: AgentProcess, proxy: Proxy, image: str, count: int) -> dict:
     def one(i: int) -> bool:
         name = f"injector-bench-crowd-{uuid.uuid4().hex[:8]}-{i}"
         done = docker(
-            "run", "--rm", "--name", name, "--network", "none", *agent.mount(),
-            "-v", f"{BINARY}:/sbin/injector:ro", "--entrypoint", "/sbin/injector",
-            "-e", f"INJECTOR_AGENT={CONTAINER_URL}", "-e", "INJECTOR_TIMEOUT=120",
-            "--label", f"{LABEL}=bench", image,
-            "sh", "-c", 'test -n "$S1$S2$S3$S4" && test -s "$S5_FILE" && echo OK',
+            "run",
+            "--rm",
+            "--name",
+            name,
+            "--network",
+            "none",
+            *agent.mount(),
+            "-v",
+            f"{BINARY}:/sbin/injector:ro",
+            "--entrypoint",
+            "/sbin/injector",
+            "-e",
+            f"INJECTOR_AGENT={CONTAINER_URL}",
+            "-e",
+            "INJECTOR_TIMEOUT=120",
+            "--label",
+            f"{LABEL}=bench",
+            image,
+            "sh",
+            "-c",
+            'test -n "$S1$S2$S3$S4" && test -s "$S5_FILE" && echo OK',
             timeout=600,
         )
         return done.returncode == 0 and "OK" in done.stdout
@@ -168,24 +196,51 @@ def crowd(agent: AgentProcess, proxy: Proxy, image: str, count: int) -> dict:
 STAMP = "date +%s%N"
 
 
-def start_to_exec(agent: AgentProcess, image: str, direct_env: dict, moto_url: str, runs: int) -> dict:
+def env_options(env: dict[str, str]) -> list[str]:
+    """Return ``-e NAME=VALUE`` options for `docker run`."""
+    return [word for key, value in env.items() for word in ("-e", f"{key}={value}")]
+
+
+def start_to_exec(
+    agent: AgentProcess, image: str, direct_env: dict, moto_url: str, runs: int
+) -> dict:
     """Nanoseconds from just before /sbin/injector to the target's first line, per mode."""
     script = f'a=$({STAMP}); /sbin/injector -- {STAMP}; echo "$a"'
+    direct_aws = {
+        **direct_env,
+        "AWS_ENDPOINT_URL": moto_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
     modes = {
-        "agent": [*agent.mount(), "--network", "none", "-e", f"INJECTOR_AGENT={CONTAINER_URL}",
-                  "--label", f"{LABEL}=bench"],
-        "direct": ["--network", "host", *sum((["-e", f"{k}={v}"] for k, v in {
-            **direct_env, "AWS_ENDPOINT_URL": moto_url, "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
-            "AWS_EC2_METADATA_DISABLED": "true"}.items()), [])],
+        "agent": [
+            *agent.mount(),
+            "--network",
+            "none",
+            "-e",
+            f"INJECTOR_AGENT={CONTAINER_URL}",
+            "--label",
+            f"{LABEL}=bench",
+        ],
+        "direct": ["--network", "host", *env_options(direct_aws)],
         "no reference": ["--network", "none"],
     }
     times: dict[str, list[float]] = {mode: [] for mode in modes}
     for _ in range(runs):
         for mode, options in modes.items():
             done = docker(
-                "run", "--rm", *options, "-v", f"{BINARY}:/sbin/injector:ro",
-                "--entrypoint", "/bin/sh", image, "-c", script,
+                "run",
+                "--rm",
+                *options,
+                "-v",
+                f"{BINARY}:/sbin/injector:ro",
+                "--entrypoint",
+                "/bin/sh",
+                image,
+                "-c",
+                script,
             )
             lines = done.stdout.split()
             if done.returncode != 0 or len(lines) < 2:
@@ -196,16 +251,41 @@ def start_to_exec(agent: AgentProcess, image: str, direct_env: dict, moto_url: s
 
 def adversarial() -> dict:
     """Run the e2e denial cases; every pass is a refused attempt, a failure a false accept."""
-    cases = "not secrets_arrive and not whoami and not restart_is_a_new_start"
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/e2e/test_agent.py", "-q", "-m", "container",
-         "-k", cases, "-p", "no:randomly"],
-        capture_output=True, text=True, timeout=1800, cwd=ROOT, check=False,
+    cases = (
+        "not secrets_arrive and not whoami and not restart_is_a_new_start"
+        " and not static_binary_agent and not config_from_a_reference"
     )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests/e2e/test_agent.py",
+            "-q",
+            "-m",
+            "container",
+            "-k",
+            cases,
+            "-p",
+            "no:randomly",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        cwd=ROOT,
+        check=False,
+    )
+    log = ROOT / "build" / "bench" / "agent-adversarial.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(done.stdout + done.stderr, encoding="utf-8")
     tail = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-300:]
     found = {k: int(v) for v, k in re.findall(r"(\d+) (passed|failed|skipped|error)", tail)}
-    return {"passed": found.get("passed", 0), "failed": found.get("failed", 0) + found.get(
-        "error", 0), "skipped": found.get("skipped", 0), "summary": tail}
+    return {
+        "passed": found.get("passed", 0),
+        "failed": found.get("failed", 0) + found.get("error", 0),
+        "skipped": found.get("skipped", 0),
+        "summary": tail,
+    }
 
 
 def main() -> int:
@@ -237,15 +317,38 @@ def main() -> int:
             proxy.stop()
             server.stop()
     matrix = adversarial()
-    report = render(lat, loaded, starts, idle, matrix, args.quick)
+    figures = {"latency": lat, "crowd": loaded, "starts": starts, "idle": idle, "matrix": matrix}
+    report = render(figures, quick=args.quick)
     OUT.write_text(report)
     print(report)
     return 0 if matrix["failed"] == 0 and loaded["served"] == loaded["containers"] else 1
 
 
-def render(lat: dict, loaded: dict, starts: dict, idle: int, matrix: dict, quick: bool) -> str:  # noqa: PLR0913
-    """Format the figures as Markdown."""
+def render(figures: dict, *, quick: bool) -> str:
+    """Format the figures (latency, crowd, starts, idle, matrix) as Markdown."""
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}"
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    head = [
+        "# Host agent benchmark",
+        "",
+        f"`make bench` (bench/agent.py{' --quick' if quick else ''}); {machine}; {when}.",
+        "Agent: `python -m injector agent serve` on the host; moto on 127.0.0.1 behind our",
+        "counting proxy; containers `--network none` with the socket directory mounted.",
+        "",
+    ]
+    return "\n".join(
+        [
+            *head,
+            *_latency(figures["latency"]),
+            *_crowd(figures["crowd"]),
+            *_starts(figures["starts"]),
+            *_memory(figures["idle"], figures["crowd"]),
+            *_matrix(figures["matrix"]),
+        ]
+    )
+
+
+def _latency(lat: dict) -> list[str]:
     rows = []
     for path in ("/v1/whoami", "/v1/bundle"):
         c, s = lat["client"][path], lat["server"][path]
@@ -253,54 +356,71 @@ def render(lat: dict, loaded: dict, starts: dict, idle: int, matrix: dict, quick
             f"| `GET {path}` | {len(c)} | {pct(c, 0.5):.1f} / {pct(c, 0.99):.1f} ms "
             f"| {pct(s, 0.5):.1f} / {pct(s, 0.99):.1f} ms |"
         )
-    floor = starts["no reference"]
-    return "\n".join([
-        "# Host agent benchmark",
-        "",
-        f"`make bench` (bench/agent.py{' --quick' if quick else ''}); {machine}; "
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Agent: `python -m injector agent "
-        "serve` on the host; moto on 127.0.0.1 behind our counting proxy; containers "
-        "`--network none` with the socket directory mounted.",
-        "",
+    return [
         "## Decision latency (sequential, one container)",
         "",
         "| request | n | client p50 / p99 | agent p50 / p99 (audit `latency_ms`) |",
         "|---|---|---|---|",
         *rows,
         "",
-        "`whoami` is the whole identity path (cgroup, engine inspect of container and image, pid "
-        "namespace, depth, labels, pidfd); `bundle` adds the policy and 5 secrets fetched from moto.",
+        "`whoami` is the whole identity path (cgroup, engine inspect of container and image,",
+        "pid namespace, depth, labels, pidfd); `bundle` adds the policy and 5 secrets from moto.",
         "",
+    ]
+
+
+def _crowd(loaded: dict) -> list[str]:
+    n, served, calls = loaded["containers"], loaded["served"], loaded["aws_calls"]
+    return [
         "## Many containers at once",
         "",
-        f"{loaded['containers']} containers started at once (busybox, dist/injector in agent mode, "
-        f"5 secrets each): **{loaded['served']}/{loaded['containers']} served** in "
-        f"{loaded['wall_s']:.1f} s wall, {loaded['aws_calls']} AWS calls "
-        f"({loaded['aws_calls'] / max(1, loaded['served']):.1f} per container).",
+        f"{n} containers started at once (busybox, dist/injector in agent mode, 5 secrets",
+        f"each): **{served}/{n} served** in {loaded['wall_s']:.1f} s wall, {calls} AWS calls",
+        f"({calls / max(1, served):.1f} per container).",
         "",
+    ]
+
+
+def _starts(starts: dict) -> list[str]:
+    floor = starts["no reference"]
+    return [
         "## Start-to-exec (dist/injector, injector-test/debian, medians)",
         "",
         "| mode | start-to-exec | vs no reference |",
         "|---|---|---|",
         *(f"| {mode} | {ms:.0f} ms | {ms / floor:.2f}x |" for mode, ms in starts.items()),
         "",
-        "Agent mode imports no botocore in the container (tests/integration/test_agent_client.py).",
+        "Agent mode imports no botocore in the container",
+        "(tests/integration/test_agent_client.py).",
         "",
+    ]
+
+
+def _memory(idle: int, loaded: dict) -> list[str]:
+    peak = loaded["rss_peak_kib"] / 1024
+    return [
         "## Agent memory",
         "",
-        f"RSS idle {idle / 1024:.1f} MiB; peak under the {loaded['containers']}-container load "
-        f"{loaded['rss_peak_kib'] / 1024:.1f} MiB.",
+        f"RSS idle {idle / 1024:.1f} MiB; peak under the {loaded['containers']}-container load",
+        f"{peak:.1f} MiB.",
         "",
+    ]
+
+
+def _matrix(matrix: dict) -> list[str]:
+    return [
         "## Adversarial matrix",
         "",
-        f"**{matrix['passed']} cases / {matrix['failed']} false accepts** "
-        f"({matrix['skipped']} skipped: {matrix['summary']}). Cases: tests/e2e/test_agent.py "
-        "minus the three good-path tests (no policy, host process, second request, too late, too "
-        "deep, docker exec, image label, privileged, host pid, protocol errors, malformed answers, "
-        "silent client/agent, unreachable, engine down, missing/denied secrets, reload, namespace "
-        "refusal, PID-reuse race on both defences, cgroup spoofs).",
+        f"**{matrix['passed']} cases / {matrix['failed']} false accepts** (an upper bound: every",
+        "failing case is counted as one; each case asserts the refusal and that the target did",
+        f"not run; {matrix['skipped']} skipped; pytest: {matrix['summary']}; output in",
+        "build/bench/agent-adversarial.log). Cases: tests/e2e/test_agent.py minus its",
+        "good-path tests: no policy, host process, second request, too late, too deep,",
+        "docker exec, image label, privileged, host pid, protocol errors, malformed answers,",
+        "silent client and agent, unreachable, engine down, missing and denied secrets, reload,",
+        "namespace refusal, the PID-reuse race on both defences, cgroup spoofs.",
         "",
-    ])
+    ]
 
 
 if __name__ == "__main__":

@@ -824,3 +824,37 @@ def test_cgroup_spoofs(
         for path in reversed(made):
             with __import__("contextlib").suppress(OSError):
                 path.rmdir()
+
+
+def test_static_binary_agent(
+    binary: Path, images: dict[str, str], docker: Docker, host_env: dict[str, str], values: Values
+) -> None:
+    """dist/injector itself serves as the agent (docker SDK and tomllib frozen in)."""
+    agent = AgentProcess(host_env, SETTINGS, POLICIES, program=[str(binary)]).start()
+    try:
+        done = run_agent_mode(docker, agent, images["alpine"], ["sh", "-c", SHOW])
+        assert done.returncode == 0, done.stderr + agent.log_tail()
+        assert values.tls in done.stdout
+        assert last(agent, 1)["decision"] == "allow"
+    finally:
+        agent.stop()
+
+
+def test_config_from_a_reference(
+    images: dict[str, str],
+    docker: Docker,
+    host_env: dict[str, str],
+    agent_moto: MotoServer,
+    values: Values,
+) -> None:
+    """--config ref+s3://...: the policy is fetched with the host's credentials."""
+    agent = AgentProcess(host_env, SETTINGS, POLICIES)
+    Seeder(agent_moto.url).object(BUCKET, "agent.toml", agent.config.read_text())
+    agent.origin = f"ref+s3://{BUCKET}/agent.toml"
+    agent.start()
+    try:
+        done = run_agent_mode(docker, agent, images["busybox"], ["sh", "-c", SHOW])
+        assert done.returncode == 0, done.stderr + agent.log_tail()
+        assert values.db in done.stdout
+    finally:
+        agent.stop()

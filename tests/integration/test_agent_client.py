@@ -52,3 +52,38 @@ def test_references_in_agent_mode_are_refused(tmp_path: Path) -> None:
     url = f"unix://{tmp_path}/no-agent.sock"
     code, _ = imported(["--", "true"], {"INJECTOR_AGENT": url, "DB": "ref+s3://b/k"})
     assert code == 78
+
+
+def check_config(path: Path, text: str) -> subprocess.CompletedProcess[str]:
+    """Run ``injector agent check-config --config PATH`` on *text*."""
+    path.write_text(text, encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "injector", "agent", "check-config", "--config", str(path)],
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+POLICY = """version = 1
+[[policy]]
+name = "a"
+match.labels = { team = "x" }
+env.A = "ref+s3://b/a"
+"""
+
+
+def test_check_config(tmp_path: Path) -> None:
+    """check-config: 0 for a good policy, 78 naming a typo'd key or an ambiguous pair."""
+    good = check_config(tmp_path / "good.toml", POLICY)
+    assert (good.returncode, good.stdout) == (0, "policy a: A\nok\n")
+    typo = check_config(tmp_path / "typo.toml", POLICY.replace("match.labels", "match.lables"))
+    assert typo.returncode == 78
+    assert "policy.a.match.lables: unknown key" in typo.stderr
+    twice = POLICY + POLICY.replace('"a"', '"b"').replace("version = 1\n", "")
+    ambiguous = check_config(tmp_path / "ambiguous.toml", twice)
+    assert ambiguous.returncode == 78
+    assert "ambiguous: a container could match both a and b" in ambiguous.stdout

@@ -33,8 +33,18 @@ def policy_text(socket: str, settings: dict[str, Any], policies: str) -> str:
 class AgentProcess:
     """One agent: its socket directory (mount it at /run/injector), config, log, process."""
 
-    def __init__(self, env: dict[str, str], settings: dict[str, Any], policies: str) -> None:
-        """Prepare a private socket directory under /tmp (sun_path is short)."""
+    def __init__(
+        self,
+        env: dict[str, str],
+        settings: dict[str, Any],
+        policies: str,
+        program: list[str] | None = None,
+    ) -> None:
+        """Prepare a private socket directory under /tmp (sun_path is short).
+
+        *program* runs the agent (default: this interpreter's ``-m injector``).
+        """
+        self.program = program or [sys.executable, "-m", "injector"]
         self.directory = Path(tempfile.mkdtemp(prefix="injag-", dir="/tmp"))
         os.chmod(self.directory, 0o755)  # noqa: S103 - containers traverse it
         self.socket = self.directory / "agent.sock"
@@ -43,6 +53,7 @@ class AgentProcess:
         self.env = env
         self.settings = settings
         self.write(policies)
+        self.origin = str(self.config)  # a reference (ref+s3://...) works too
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -63,7 +74,7 @@ class AgentProcess:
         """Run the agent and wait until its socket accepts connections."""
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "injector", "agent", "serve", "--config", str(self.config)],
+                [*self.program, "agent", "serve", "--config", self.origin],
                 env=self.env,
                 stdout=log,
                 stderr=log,

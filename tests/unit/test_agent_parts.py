@@ -167,3 +167,37 @@ def test_socket_url() -> None:
 def test_firewall(rules: str | None, status: str) -> None:
     """Doctor reads DOCKER-USER: only a DROP/REJECT of the metadata address is ok."""
     assert doctor.firewall(rules).status == status
+
+
+def _caller(labels: dict[str, str], image_labels: dict[str, str]) -> decision.Caller:
+    info = {**INFO, "Config": {"Labels": labels}}
+    facts = engine.facts_from(info, {"Config": {"Labels": image_labels}})
+    return decision.Caller(facts, engine.run_time_labels(facts, trust_image_labels=False), 1)
+
+
+def test_choose() -> None:
+    """One match wins; none, two, or a match only through an image label are denied."""
+    from injector.agent import policy
+
+    text = b"""version = 1
+[[policy]]
+name = "a"
+match.labels = { team = "x" }
+env.A = "ref+s3://b/a"
+[[policy]]
+name = "b"
+match.labels = { tier = "web" }
+env.B = "ref+s3://b/b"
+"""
+    parsed = policy.parse(text, "p.toml")
+    assert decision.choose(_caller({"team": "x"}, {}), parsed).name == "a"
+    cases = [
+        (_caller({"team": "x", "tier": "web"}, {}), "ambiguous: matches a, b"),
+        (_caller({"team": "y"}, {}), "no policy matches"),
+        (_caller({"team": "x"}, {"team": "x"}), "no policy: image label not trusted"),
+    ]
+    for caller, reason in cases:
+        with pytest.raises(decision.Denied) as denied:
+            decision.choose(caller, parsed)
+        assert (denied.value.status, denied.value.reason) == (403, reason)
+        assert "a" not in denied.value.public.split()  # no policy names in the answer
