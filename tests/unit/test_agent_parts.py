@@ -201,3 +201,15 @@ env.B = "ref+s3://b/b"
             decision.choose(caller, parsed)
         assert (denied.value.status, denied.value.reason) == (403, reason)
         assert "a" not in denied.value.public.split()  # no policy names in the answer
+
+
+def test_agent_option() -> None:
+    """INJECTOR_AGENT takes unix:///PATH only (78 from the environment, 64 from --agent)."""
+    from injector import config
+
+    assert config.from_environment({"INJECTOR_AGENT": "unix:///run/a.sock"}).agent == (
+        "unix:///run/a.sock"
+    )
+    assert config.from_environment({"INJECTOR_AGENT": ""}).agent is None
+    with pytest.raises(ConfigError):
+        config.from_environment({"INJECTOR_AGENT": "http://127.0.0.1:1"})
