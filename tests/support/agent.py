@@ -208,7 +208,7 @@ IMPOSTOR = """
 import ctypes, os, sys, time
 sys.path.insert(0, {root!r})
 from tests.support.agent import move_to_cgroups_of, parent_pid
-victim, wanted, deadline = {victim}, {wanted}, time.monotonic() + 20
+victim, wanted, deadline = {victim}, {wanted}, time.monotonic() + 40
 libc = ctypes.CDLL(None, use_errno=True)
 fd = os.open(f"/proc/{{victim}}/ns/pid", os.O_RDONLY)
 if libc.setns(fd, 0x20000000) != 0:
@@ -273,7 +273,7 @@ def reuse_pid(wanted: int, victim: int) -> int:
     """
     code = IMPOSTOR.format(root=str(ROOT), victim=victim, wanted=wanted)
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=90, check=False
     )
     if done.returncode != 0:
         raise RuntimeError(f"reuse_pid failed: {done.stderr.strip()[-500:]}")
