@@ -55,8 +55,8 @@ def once(path):
     s.close()
     assert data.startswith(b"HTTP/1.1 200"), data[:80]
     return (time.perf_counter() - t) * 1000
-n = int(sys.argv[1])
-out = {p: [once(p.encode()) for _ in range(n)] for p in ("/v1/whoami", "/v1/bundle")}
+counts = {"/v1/whoami": int(sys.argv[1]), "/v1/bundle": int(sys.argv[2])}
+out = {p: [once(p.encode()) for _ in range(n)] for p, n in counts.items()}
 print(json.dumps(out))
 """
 
@@ -105,8 +105,8 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def latency(agent: AgentProcess, image: str, count: int) -> dict:
-    """1,000 sequential requests from one container, client- and agent-side times."""
+def latency(agent: AgentProcess, image: str, count: int, bundles: int) -> dict:
+    """Sequential requests from one container (whoami, then bundle): client and agent times."""
     name = f"injector-bench-agent-{uuid.uuid4().hex[:8]}"
     before = len(agent.decisions())
     done = docker(
@@ -124,6 +124,7 @@ def latency(agent: AgentProcess, image: str, count: int) -> dict:
         "-c",
         LOOP,
         str(count),
+        str(bundles),
         timeout=1800,
     )
     if done.returncode != 0:
@@ -293,7 +294,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="10x fewer requests, 10 containers")
     args = parser.parse_args()
-    requests, containers, runs = (100, 10, 3) if args.quick else (1000, 50, 7)
+    requests, bundles, containers, runs = (100, 50, 10, 3) if args.quick else (1000, 200, 50, 7)
     if not BINARY.is_file():
         sys.exit(f"{BINARY} is missing: make binary-local")
     with tempfile.TemporaryDirectory() as tmp:
@@ -308,7 +309,7 @@ def main() -> int:
             try:
                 time.sleep(1)
                 idle = agent.rss_kib()
-                lat = latency(agent, "injector-test/debian-python", requests)
+                lat = latency(agent, "injector-test/debian-python", requests, bundles)
                 loaded = crowd(agent, proxy, "injector-test/busybox", containers)
                 starts = start_to_exec(agent, "injector-test/debian", direct_env, server.url, runs)
             finally:
@@ -364,7 +365,9 @@ def _latency(lat: dict) -> list[str]:
         *rows,
         "",
         "`whoami` is the whole identity path (cgroup, engine inspect of container and image,",
-        "pid namespace, depth, labels, pidfd); `bundle` adds the policy and 5 secrets from moto.",
+        "pid namespace, depth, labels, pidfd): the decision. `bundle` adds the policy and 5",
+        "secrets fetched from moto through the one pipeline (a new botocore session and clients",
+        "per request: that, not the decision, is its cost).",
         "",
     ]
 

@@ -870,3 +870,31 @@ def test_config_from_a_reference(
         assert values.db in done.stdout
     finally:
         agent.stop()
+
+
+def test_doctor(binary: Path, docker_ready: None, tmp_path: Path) -> None:
+    """`injector agent doctor --json` reports every check; on this host none fails."""
+    config = tmp_path / "agent.toml"
+    config.write_text('version = 1\n[agent]\nsocket = "/run/injector/agent/agent.sock"\n')
+    done = subprocess.run(
+        [str(binary), "agent", "doctor", "--json", "--config", str(config)],
+        env=base_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    checks = {c["name"]: c for c in json.loads(done.stdout)}
+    assert set(checks) == {
+        "root",
+        "pid namespace",
+        "cgroup namespace",
+        "engine",
+        "SO_PEERPIDFD",
+        "socket path",
+        "metadata service",
+    }
+    assert done.returncode == (78 if any(c["status"] == "fail" for c in checks.values()) else 0)
+    assert checks["engine"]["status"] == "ok"
+    assert checks["socket path"]["status"] == "ok"
+    assert checks["metadata service"]["status"] in {"ok", "warn"}
