@@ -174,6 +174,8 @@ class Handler(BaseHTTPRequestHandler):
             route()
         except Denied as denied:
             self._deny(denied)
+        except Exception as exc:  # noqa: BLE001 - answer, log the class only (no traceback)
+            self._deny(Denied(500, "internal error", f"internal error: {type(exc).__name__}"))
 
     def _has_body(self) -> bool:
         length = self.headers.get("Content-Length", "0").strip()
