@@ -254,7 +254,7 @@ def adversarial() -> dict:
     """Run the e2e denial cases; every pass is a refused attempt, a failure a false accept."""
     cases = (
         "not secrets_arrive and not whoami and not restart_is_a_new_start"
-        " and not static_binary_agent and not config_from_a_reference"
+        " and not static_binary_agent and not config_from_a_reference and not doctor"
     )
     done = subprocess.run(
         [

@@ -95,8 +95,8 @@ def host_env(agent_moto: MotoServer, tmp_path_factory: pytest.TempPathFactory) -
 
 
 @pytest.fixture
-def make_agent(host_env: dict[str, str]) -> Iterator[Callable[..., AgentProcess]]:
-    """Start agents with given settings/policies/env; all are stopped afterwards."""
+def make_agent(host_env: dict[str, str], values: Values) -> Iterator[Callable[..., AgentProcess]]:
+    """Start agents with given settings/policies/env (secrets seeded); all stopped afterwards."""
     started: list[AgentProcess] = []
 
     def make(
@@ -114,8 +114,8 @@ def make_agent(host_env: dict[str, str]) -> Iterator[Callable[..., AgentProcess]
 
 
 @pytest.fixture(scope="module")
-def shared_agent(host_env: dict[str, str]) -> Iterator[AgentProcess]:
-    """One agent with the default settings for the tests that need nothing special."""
+def shared_agent(host_env: dict[str, str], values: Values) -> Iterator[AgentProcess]:
+    """One agent with the default settings (secrets seeded) for tests that need nothing else."""
     agent = AgentProcess(host_env, SETTINGS, POLICIES).start()
     try:
         yield agent
