@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PYTEST := $(PY) -m pytest
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint unit integration e2e binary-tests container-tests bench clean help
+.PHONY: demo test lint unit integration coverage e2e binary-tests container-tests bench clean help
 
 help:
 	@echo "make demo     run injector against a local S3-compatible server (no AWS account)"
@@ -35,10 +35,18 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(PYTEST) tests/integration -q -n 2
 
+# Unit + integration under coverage (line and branch), subprocesses included; fails below the
+# floor in pyproject.toml ([tool.coverage.report] fail_under).
+coverage: $(STAMP)
+	rm -rf build/coverage && mkdir -p build/coverage
+	INJECTOR_COVERAGE_RC=$(CURDIR)/pyproject.toml $(PYTEST) tests/unit tests/integration -q -n 2 \
+		--cov --cov-report=
+	$(PY) -m coverage report
+
 # The whole suite, as CI runs it: lint, unit + integration (real servers), the binary built
 # through the build container (the release path), then the binary and container tiers.
 test: lint
-	$(PYTEST) tests/unit tests/integration -q -n 2
+	$(MAKE) --no-print-directory coverage
 	$(MAKE) dist
 	$(MAKE) binary-tests container-tests
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
+import io
 import os
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
 from injector import config as settings
 from injector import launchers, log
-from injector.errors import SOFTWARE, ConfigError, InjectorError, UsageError
+from injector.errors import SOFTWARE, ConfigError, InjectorError, OutputError, UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+
+    from _typeshed import ReadableBuffer
 
     from injector.config import Config
 
@@ -41,15 +45,75 @@ Options stop at the first word that is not an option. Every option has a variabl
 
 def entry() -> NoReturn:
     """Run with sys.argv and leave at once, without waiting for worker threads."""
+    _standard_streams()
     code = main(sys.argv)
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()
+    except OutputError as err:
+        _report(err)
+        code = code or err.exit_code
     sys.stderr.flush()
     os._exit(code)
+
+
+class _Output(io.RawIOBase):
+    """Fd 1 or 2 under Python's text streams, failing cleanly.
+
+    A write to a closed or broken stdout raises OutputError once; after that, and on stderr
+    always, failed writes are dropped: there is nobody left to tell.
+    """
+
+    def __init__(self, fd: int, *, closed: bool) -> None:
+        super().__init__()
+        self.fd = fd
+        self.problem = "stdout is closed" if closed else None
+        self.dropping = False
+
+    def writable(self) -> bool:
+        """Say yes: this is an output."""
+        return True
+
+    def write(self, data: ReadableBuffer) -> int:
+        """Write to the fd; on failure raise OutputError (stdout, once) or drop the data."""
+        size = len(memoryview(data))
+        if self.dropping:
+            return size
+        if self.problem is None:
+            try:
+                return os.write(self.fd, data)
+            except OSError as exc:
+                reason = "the reader went away" if exc.errno == errno.EPIPE else exc.strerror
+                self.problem = f"cannot write to stdout: {reason}"
+        self.dropping = True
+        if self.fd == 1:
+            raise OutputError(self.problem)
+        return size
+
+
+def _standard_streams() -> None:
+    """Make closed or broken standard streams clean failures, never tracebacks.
+
+    Fds 0-2 that the caller closed are held open on /dev/null (close-on-exec, so the
+    program still finds them closed), so that no file or socket of injector's lands there.
+    """
+    closed = set()
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            closed.add(fd)
+            os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)  # takes the lowest free fd: *fd*
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        raw = _Output(fd, closed=fd in closed)
+        writer = io.BufferedWriter(raw)
+        stream = io.TextIOWrapper(writer, encoding="utf-8", errors="backslashreplace")
+        setattr(sys, name, stream)
 
 
 def main(argv: Sequence[str]) -> int:
     """Run injector; returns an exit code only when it does not exec."""
     try:
+        _restore_cwd()
         return _main(argv, os.environ)
     except InjectorError as err:
         _report(err)
@@ -60,6 +124,15 @@ def main(argv: Sequence[str]) -> int:
         lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
         log.error("internal_error", error=type(exc).__name__, traceback="".join(lines))
         return SOFTWARE
+
+
+def _restore_cwd() -> None:
+    """First of all: back to the caller's working directory (the launchers are in "/")."""
+    try:
+        launchers.restore_cwd(os.environ)
+    except OSError as err:
+        msg = f"cannot return to the working directory {err.filename}: {err.strerror}"
+        raise InjectorError(msg) from None
 
 
 def _report(err: InjectorError) -> None:

@@ -10,6 +10,7 @@ BAD_DATA = 65
 NOT_FOUND = 66
 SOFTWARE = 70
 UNAVAILABLE = 69
+OUTPUT = 74
 DENIED = 77
 CONFIG = 78
 NOT_EXECUTABLE = 126
@@ -63,6 +64,13 @@ class UnavailableError(InjectorError):
     kind = "unavailable"
 
 
+class OutputError(InjectorError):
+    """Stdout could not be written: it is closed, or its reader went away (EPIPE)."""
+
+    exit_code = OUTPUT
+    kind = "output"
+
+
 class AccessDeniedError(InjectorError):
     """The caller has no credentials or is not allowed to read the secret."""
 
@@ -98,6 +106,7 @@ EXIT_CODES: dict[type[InjectorError], int] = {
         BadDataError,
         SecretNotFoundError,
         UnavailableError,
+        OutputError,
         AccessDeniedError,
         ConfigError,
         TargetNotExecutableError,

@@ -12,7 +12,7 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Mapping, MutableMapping, Sequence
 
 # Variables only the launchers set for themselves and their child.
 PREFIXES = ("_PYI_", "STATICX_", "_MEIPASS")
@@ -26,6 +26,8 @@ PROGRAM_PATH = "STATICX_PROG_PATH"
 # What CPython's locale coercion (PEP 538) adds to its own environment.
 COERCED_NAME = "LC_CTYPE"
 COERCED_VALUES = frozenset({"C.UTF-8", "C.utf8", "UTF-8"})
+# The caller's working directory: both launchers moved to "/" and left it to us.
+CWD_SAVED = "STATICX_ORIG_CWD"
 
 
 def is_frozen() -> bool:
@@ -69,6 +71,17 @@ def _without_coercion(env: dict[str, str]) -> None:
     names = _kernel_names()
     if names is not None and os.fsencode(COERCED_NAME) not in names:
         del env[COERCED_NAME]
+
+
+def restore_cwd(environ: MutableMapping[str, str]) -> None:
+    """Go back to the caller's working directory, which the launchers handed over.
+
+    Removes the variable first, so nothing started later sees it. Raises OSError when the
+    directory cannot be entered any more (deleted or made unreachable meanwhile).
+    """
+    saved = environ.pop(CWD_SAVED, None)
+    if saved:
+        os.chdir(saved)
 
 
 def cleanup(environ: Mapping[str, str]) -> dict[str, str]:

@@ -102,6 +102,16 @@ def _redact_fields(_logger: object, _method: str, event: dict[str, Any]) -> dict
     return {key: value if key in PUBLIC_FIELDS else _scrub(value) for key, value in event.items()}
 
 
+class _Stderr:
+    """Whatever ``sys.stderr`` is at the time of each write (it may be replaced after start)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def _make_logger() -> Any:  # noqa: ANN401 - structlog's bound logger is dynamically typed
     import structlog  # noqa: PLC0415 - costs ~80 ms, so only when a line is written
 
@@ -117,7 +127,7 @@ def _make_logger() -> Any:  # noqa: ANN401 - structlog's bound logger is dynamic
         renderer,
     ]
     return structlog.wrap_logger(
-        structlog.WriteLogger(sys.stderr),
+        structlog.WriteLogger(_Stderr()),  # type: ignore[arg-type]
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(_State.level),
         context_class=dict,

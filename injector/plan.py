@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from injector import references
 from injector.errors import ConfigError
+from injector.parsers import FALSE_WORDS
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -18,7 +19,6 @@ CONTROL_PREFIXES = ("INJECTOR_", CREDENTIALS_PREFIX)
 CONTROL_NAMES = frozenset({"BUCKETSUFFIX"})
 SEED_BUCKET_PREFIX = "my-secrets-bucket-"
 FILE_SUFFIX = "_FILE"
-_OFF = frozenset({"false", "0", "no", "off", ""})
 
 
 class Delivery(NamedTuple):
@@ -79,7 +79,7 @@ def _seed(environ: Mapping[str, str], config: Config) -> Iterator[Delivery]:
     names = [
         name[len(CREDENTIALS_PREFIX) :]
         for name, value in environ.items()
-        if name.startswith(CREDENTIALS_PREFIX) and value.strip().lower() not in _OFF
+        if name.startswith(CREDENTIALS_PREFIX) and value.strip().lower() not in FALSE_WORDS
     ]
     if not names:
         return

@@ -138,12 +138,14 @@ def _params(text: str, service: str, query: str) -> dict[str, str]:
 
 
 def _flag(text: str, value: str) -> bool:
-    lowered = value.lower()
-    if lowered in {"true", "1", "yes"}:
-        return True
-    if lowered in {"false", "0", "no", ""}:
-        return False
-    raise ConfigError(f"optional must be true or false, not {value!r}", reference=display(text))
+    from injector import parsers  # noqa: PLC0415 - only when a reference has a query
+
+    try:
+        return parsers.boolean(value)
+    except parsers.BadValueError as exc:
+        raise ConfigError(
+            f"optional must be true or false: {exc}", reference=display(text)
+        ) from None
 
 
 def _name(text: str, service: str, location: str) -> str:

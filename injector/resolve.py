@@ -7,7 +7,6 @@ are applied afterwards, per reference, so two references to one secret cost one 
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING
 
@@ -24,30 +23,6 @@ if TYPE_CHECKING:
     from injector.references import Reference, Source
 
 Outcomes = dict["Source", "bytes | InjectorError"]
-
-
-def resolve(
-    refs: Sequence[Reference], deadline: Deadline, max_concurrency: int
-) -> dict[Reference, Secret | None]:
-    """Return each reference's Secret, or None for an optional one that is missing.
-
-    Raises the first failure (in reference order) after logging every other failure.
-    """
-    started = time.monotonic()
-    each = resolve_each(refs, deadline, max_concurrency)
-    failures = [v for v in each.values() if isinstance(v, InjectorError)]
-    for failure in failures[1:]:  # the first one is the final error line
-        log.error(
-            "secret_failed",
-            reference=failure.reference,
-            error=failure.message,
-            kind=failure.kind,
-            exit_code=failure.exit_code,
-        )
-    if failures:
-        raise failures[0]
-    log.debug("resolved", references=len(refs), ms=round((time.monotonic() - started) * 1000, 1))
-    return {ref: value for ref, value in each.items() if not isinstance(value, InjectorError)}
 
 
 def resolve_each(

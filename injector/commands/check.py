@@ -12,9 +12,9 @@ import json
 import os
 from typing import TYPE_CHECKING
 
-from injector import envfile, log, plan
+from injector import envfile, inputs, log, plan
 from injector.deadline import Deadline
-from injector.errors import ConfigError, InjectorError, UsageError
+from injector.errors import InjectorError, UsageError
 from injector.prepare import Row, prepare
 
 if TYPE_CHECKING:
@@ -49,27 +49,9 @@ def main(config: Config, flags: Mapping[str, str | None], args: Sequence[str]) -
 def _environment(path: str | None, config: Config, deadline: Deadline) -> Mapping[str, str]:
     if path is None:
         return os.environ
-    data = _read(path, config, deadline)
+    data = inputs.read(path, limit=config.max_secret_bytes, deadline=deadline, label="--env-file")
     pairs = envfile.parse(data, reference=path, deadline=deadline)
     return {name: value.decode("utf-8", "replace") for name, value in pairs}
-
-
-def _read(path: str, config: Config, deadline: Deadline) -> bytes:
-    """Read the --env-file: a regular file only (a FIFO nobody writes must not hang us)."""
-    import stat  # noqa: PLC0415
-
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
-    except OSError as exc:
-        raise ConfigError(f"cannot read --env-file {path}: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ConfigError(f"--env-file {path} is not a regular file")
-        data = handle.read(config.max_secret_bytes + 1)
-    deadline.check(path)
-    if len(data) > config.max_secret_bytes:
-        raise ConfigError(f"--env-file {path} is above INJECTOR_MAX_SECRET_BYTES")
-    return data
 
 
 def _directory_row(the_plan: plan.Plan, config: Config) -> list[Row]:

@@ -34,7 +34,7 @@ def main(config: Config, flags: Mapping[str, str | None], args: Sequence[str]) -
     if not key:
         raise UsageError("encrypt needs --kms-key-id KEY")
     encryption_context = parse_context(flags.get("--context"))
-    value = read_value(flags.get("--from-file"))
+    value = read_value(flags.get("--from-file"), config)
     log.register_secret(value)
     blob = _encrypt(config, key, value, encryption_context)
     sys.stdout.write(reference(blob, encryption_context, key_region(key)) + "\n")

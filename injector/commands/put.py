@@ -9,12 +9,11 @@ The operator's side: store a value read from stdin (or a file), never from argv.
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Any
 
 from injector import log, references
 from injector.deadline import Deadline
-from injector.errors import BadDataError, ConfigError, UsageError
+from injector.errors import BadDataError, UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -28,7 +27,7 @@ FLAGS: dict[str, bool] = {"--kms-key-id": True, "--no-kms": False, "--from-file"
 def main(config: Config, flags: Mapping[str, str | None], args: Sequence[str]) -> int:
     """Store one value at the reference; print nothing on stdout."""
     reference = _target(args, flags)
-    value = read_value(flags.get("--from-file"))
+    value = read_value(flags.get("--from-file"), config)
     log.register_secret(value)
     from injector.backends.aws import Clients  # noqa: PLC0415 - imports botocore
     from injector.backends.errors import translate  # noqa: PLC0415
@@ -63,16 +62,15 @@ def _target(args: Sequence[str], flags: Mapping[str, str | None]) -> Reference:
     return reference
 
 
-def read_value(path: str | None) -> bytes:
-    """Read the value from *path*, or from stdin; refuse an empty one."""
-    if path is not None:
-        try:
-            with open(path, "rb") as handle:
-                value = handle.read()
-        except OSError as exc:
-            raise ConfigError(f"cannot read --from-file {path}: {exc.strerror}") from None
-    else:
-        value = sys.stdin.buffer.read()
+def read_value(path: str | None, config: Config, deadline: Deadline | None = None) -> bytes:
+    """Read the value from *path*, or stdin, within the size cap and deadline; refuse empty."""
+    from injector import inputs  # noqa: PLC0415 - only the commands that read a value
+
+    label = "stdin" if path is None else "--from-file"
+    limit = config.max_secret_bytes
+    value = inputs.read(
+        path, limit=limit, deadline=deadline or Deadline(config.timeout), label=label
+    )
     if not value:
         raise UsageError("no value: pipe it on stdin or give --from-file PATH")
     return value

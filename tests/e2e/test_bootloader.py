@@ -470,3 +470,57 @@ def test_no_usable_tmpdir_gives_one_clear_line(probe: Path, tmp_path: Path) -> N
     for root in roots:
         assert f"{root} (" in lines[0]
     assert "/tmp (mounted noexec)" in lines[0]
+
+
+def test_job_control_stop_follows_a_plain_child(probe: Path) -> None:
+    """A kill()ed SIGTSTP stops a plain child, then the bootloader; SIGCONT resumes both."""
+    proc = subprocess.Popen(
+        [str(probe), "sleep"], stdout=subprocess.PIPE, env=_env(), process_group=0
+    )
+    try:
+        assert Lines(proc).next().startswith("ready ")
+        (child,) = (
+            int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        )
+        os.kill(proc.pid, signal.SIGTSTP)
+        _, status = os.waitpid(proc.pid, os.WUNTRACED)
+        assert os.WIFSTOPPED(status)
+        assert os.WSTOPSIG(status) == signal.SIGTSTP
+        assert _state(child) == "T"
+        os.kill(proc.pid, signal.SIGCONT)
+        deadline = time.monotonic() + TIMEOUT
+        while _state(child) == "T" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _state(child) != "T"
+        os.kill(proc.pid, signal.SIGTERM)
+        assert proc.wait(TIMEOUT) == 128 + signal.SIGTERM
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(TIMEOUT)
+
+
+def _state(pid: int) -> str:
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return text[text.rindex(")") + 2]
+
+
+def test_plain_child_keeps_the_working_directory(probe: Path, tmp_path: Path) -> None:
+    """The bootloader moves to "/"; a non-PyInstaller child keeps the cwd and gets no variable."""
+    proc = subprocess.Popen(
+        [str(probe), "sleep"],
+        stdout=subprocess.PIPE,
+        env=_env(STATICX_ORIG_CWD="/somewhere"),
+        cwd=tmp_path,
+    )
+    try:
+        assert Lines(proc).next().startswith("ready ")
+        (child,) = (
+            int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        )
+        assert os.readlink(f"/proc/{proc.pid}/cwd") == "/"
+        assert os.readlink(f"/proc/{child}/cwd") == str(tmp_path)
+        assert b"STATICX_ORIG_CWD=" not in Path(f"/proc/{child}/environ").read_bytes()
+    finally:
+        proc.kill()
+        proc.wait(TIMEOUT)

@@ -99,11 +99,12 @@ def test_failure_removes_every_file_written(shm_dir, monkeypatch) -> None:
 
 def test_symlink_in_place_is_not_followed(shm_dir) -> None:
     """A pre-existing symlink where a secret file goes is refused, never written through."""
-    shm_dir.mkdir()
+    place = files.open_directory(Config(secrets_dir=str(shm_dir)), create=True)
     target = shm_dir / "elsewhere"
     (shm_dir / "A").symlink_to(target)
     with pytest.raises(ConfigError, match="cannot create"):
-        files._create(str(shm_dir / "A"))
+        files._create(place, "A")
+    place.close()
     assert not target.exists()
 
 

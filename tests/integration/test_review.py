@@ -209,16 +209,26 @@ def test_seed_name_is_an_object_key_only(aws_env, seed) -> None:
     assert env[b"A%2Fb"] == b"percent-key-value"
 
 
-def test_seed_name_ending_in_file_gets_file_delivery(aws_env, seed, tmp_path) -> None:
+def test_seed_name_ending_in_file_gets_file_delivery(aws_env, seed, tmp_path, shm) -> None:
     """CREDENTIALS_DB_PASSWORD_FILE=true puts a file path, not the value, in DB_PASSWORD_FILE."""
     seed.object("my-secrets-bucket-rf", "DB_PASSWORD_FILE", "file-delivered-value")
-    shm = Path("/dev/shm") / f"injector-review-{os.getpid()}-{tmp_path.name}"
     extra = {"BUCKETSUFFIX": "rf", "CREDENTIALS_DB_PASSWORD_FILE": "true",
              "INJECTOR_SECRETS_DIR": str(shm)}  # fmt: skip
     script = 'import os; print(open(os.environ["DB_PASSWORD_FILE"]).read())'
     result = runner.run(env_for(aws_env, **extra), "python3", "-c", script, target_prints=True)
     assert result.code == 0, result.err
     assert result.stdout.strip() == b"file-delivered-value"
+
+
+@pytest.fixture
+def shm():
+    """Give a fresh path under /dev/shm (not created), removed afterwards with its files."""
+    import shutil
+    import uuid
+
+    path = Path("/dev/shm") / f"injector-review-{uuid.uuid4().hex}"
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 # -- finding j: the child must not gain variables -----------------------------------------------

@@ -73,6 +73,10 @@ def command(args: tuple[str, ...] | list[str]) -> list[str]:
     binary = os.environ.get("INJECTOR_BIN")
     if binary:
         return [binary, *args]
+    rcfile = os.environ.get("INJECTOR_COVERAGE_RC")
+    if rcfile:  # measured: coverage saves its data at os._exit and before execve
+        coverage = [sys.executable, "-m", "coverage", "run", f"--rcfile={rcfile}"]
+        return [*coverage, "-m", "injector", *args]
     return [sys.executable, "-m", "injector", *args]
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from injector import cli
@@ -79,3 +82,16 @@ def test_config_errors_from_environment(monkeypatch: pytest.MonkeyPatch) -> None
     """A bad INJECTOR_* variable is a configuration error (78)."""
     monkeypatch.setenv("INJECTOR_TIMEOUT", "soon")
     assert cli.main(["injector", "true"]) == 78
+
+
+def test_unreachable_saved_cwd_fails_closed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A working directory the launchers handed over but that is gone: exit 70, no exec."""
+    from injector import launchers, log
+
+    log.configure("info", "json")  # a fresh logger writes to this test's captured stderr
+    monkeypatch.setenv(launchers.CWD_SAVED, str(tmp_path / "gone"))
+    assert cli.main(["injector", "version"]) == 70
+    assert "cannot return to the working directory" in capsys.readouterr().err
+    assert launchers.CWD_SAVED not in os.environ

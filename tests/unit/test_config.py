@@ -49,6 +49,6 @@ def test_exit_code_table() -> None:
     """The documented exit codes are the ones the error classes carry."""
     assert {cls.__name__: code for cls, code in errors.EXIT_CODES.items()} == {
         "UsageError": 64, "BadDataError": 65, "SecretNotFoundError": 66,
-        "UnavailableError": 69, "AccessDeniedError": 77, "ConfigError": 78,
+        "UnavailableError": 69, "OutputError": 74, "AccessDeniedError": 77, "ConfigError": 78,
         "TargetNotExecutableError": 126, "TargetNotFoundError": 127,
     }

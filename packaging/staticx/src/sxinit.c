@@ -7,9 +7,17 @@
  * collected with sigwaitinfo(), so none is lost while the archive is being
  * extracted, and none is dropped when we are PID 1 (the kernel discards an
  * unhandled signal sent to an init process only when it is not blocked).
+ *
+ * With a PyInstaller onefile program (built with bootloader_ignore_signals,
+ * so that its parent drops what it gets) signals go straight to the app
+ * process, its child. All processes stay in the caller's process group: the
+ * terminal's own signals reach every one of them, so those are never
+ * forwarded. See docs/pid1.md in injector.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,11 +25,14 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include "debug.h"
+#include "elfutil.h"
 #include "error.h"
+#include "mmap.h"
 #include "sxinit.h"
 
 /* The bundle path is patched into the program's PT_INTERP and RPATH, whose
@@ -32,6 +43,19 @@
 static sigset_t m_forward;      /* signals forwarded to the child */
 static sigset_t m_waitset;      /* m_forward plus SIGCHLD */
 static sigset_t m_origmask;     /* the mask we were started with */
+
+/* How long a job-control stop waits for the target to stop, polling. */
+#define SXINIT_STOP_WAIT_S      2
+#define SXINIT_STOP_TICK_NS     (10 * 1000 * 1000)
+
+/* PyInstaller's CArchive cookie: magic, then 4 x uint32 and a 64-byte name. */
+#define PYI_COOKIE_MAGIC        "MEI\014\013\012\013\016"
+#define PYI_COOKIE_LEN          (8 + 4 * 4 + 64)
+
+static bool m_chain;            /* the child is a PyInstaller onefile parent */
+static bool m_stopped;          /* we stopped ourselves with the target */
+static int m_stop_sig;          /* a stop is pending: waiting for the target */
+static struct timespec m_stop_deadline;
 
 static bool
 is_forwardable(int sig)
@@ -211,26 +235,348 @@ sxinit_child(void)
     sigprocmask(SIG_SETMASK, &m_origmask, NULL);
 }
 
+/******************************************************************************/
+
+static bool
+cookie_ends_at(const struct map *map, size_t end)
+{
+    return end >= PYI_COOKIE_LEN && end <= map->size &&
+        memcmp((const char *)map->map + end - PYI_COOKIE_LEN,
+               PYI_COOKIE_MAGIC, 8) == 0;
+}
+
+/* PyInstaller >= 6 keeps its archive in an ELF section "pydata", older ones
+ * append it to the file; either way the cookie is the archive's last part. */
+static bool
+is_pyinstaller_onefile(const char *prog_path)
+{
+    struct map *map = mmap_file(prog_path, true);
+    Elf_Ehdr *ehdr = map->map;
+    bool found = false;
+
+    if (map->size >= sizeof(*ehdr) && elf_is_valid(ehdr)) {
+        Elf_Shdr *sh = elf_get_section_by_name(ehdr, "pydata");
+        if (sh)
+            found = cookie_ends_at(map, sh->sh_offset + sh->sh_size);
+    }
+    if (!found)
+        found = cookie_ends_at(map, map->size);
+    unmap_file(map);
+    return found;
+}
+
+/* Hand the working directory to the app process, if it can get back to it
+ * by its path (not deleted, not outside our root, same directory). */
+static void
+leave_cwd(void)
+{
+    char *cwd = getcwd(NULL, 0);
+    struct stat here, there;
+
+    if (cwd && cwd[0] == '/' && strcmp(cwd, "/") != 0 &&
+        stat(".", &here) == 0 && stat(cwd, &there) == 0 &&
+        here.st_dev == there.st_dev && here.st_ino == there.st_ino) {
+        if (setenv(SXINIT_ORIG_CWD_ENV, cwd, 1) < 0)
+            error(2, errno, "Failed to set %s", SXINIT_ORIG_CWD_ENV);
+        if (chdir("/") < 0)
+            unsetenv(SXINIT_ORIG_CWD_ENV);
+    }
+    free(cwd);
+}
+
+void
+sxinit_before_run(const char *prog_path)
+{
+    unsetenv(SXINIT_ORIG_CWD_ENV);      /* only ever our own value */
+    m_chain = is_pyinstaller_onefile(prog_path);
+    debug_printf("PyInstaller onefile program: %s\n", m_chain ? "yes" : "no");
+    if (m_chain)
+        leave_cwd();
+}
+
+/******************************************************************************/
+
+/* /proc is ours when it shows our own pid namespace. */
+static bool
+proc_usable(void)
+{
+    char buf[32];
+    ssize_t n = readlink("/proc/self", buf, sizeof(buf) - 1);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    return strtol(buf, NULL, 10) == (long)getpid();
+}
+
+/* State letter of `pid` from /proc/PID/stat (0 if unreadable); its parent
+ * in *ppid when asked. */
+static char
+proc_state(pid_t pid, pid_t *ppid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+
+    char *p = strrchr(buf, ')');    /* the name may contain anything */
+    char state;
+    int parent;
+    if (!p || sscanf(p + 1, " %c %d", &state, &parent) != 2)
+        return 0;
+    if (ppid)
+        *ppid = parent;
+    return state;
+}
+
+static pid_t
+scan_for_child(pid_t parent)
+{
+    DIR *dir = opendir("/proc");
+    pid_t found = 0;
+    struct dirent *de;
+
+    while (dir && !found && (de = readdir(dir)) != NULL) {
+        char *end;
+        long pid = strtol(de->d_name, &end, 10);
+        pid_t ppid = 0;
+        if (*end == '\0' && pid > 0 && proc_state(pid, &ppid) && ppid == parent)
+            found = pid;
+    }
+    if (dir)
+        closedir(dir);
+    return found;
+}
+
+/* The app process: the only child of the PyInstaller parent, once started
+ * (0 before, after, or when /proc cannot tell). */
+static pid_t
+find_app(pid_t launcher)
+{
+    if (!m_chain || !proc_usable())
+        return 0;
+
+    char path[64], buf[64];
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children",
+             (int)launcher, (int)launcher);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)     /* kernel without CONFIG_PROC_CHILDREN */
+        return scan_for_child(launcher);
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    return (pid_t)strtol(buf, NULL, 10);
+}
+
+/* The process whose signals and stops matter: the app, else our child. */
+static pid_t
+target_of(pid_t child)
+{
+    pid_t app = find_app(child);
+    return app > 0 ? app : child;
+}
+
+static bool
+in_our_group(pid_t pid)
+{
+    pid_t pgid = getpgid(pid);
+    return pgid >= 0 && pgid == getpgrp();
+}
+
+/* Did the kernel send this signal to our whole process group, so that every
+ * process still in it (the target too) has its own copy? The terminal's
+ * INT, QUIT, TSTP and WINCH go to its foreground group, TTIN/TTOU to the
+ * group of the process that touched it; both arrive with si_code SI_KERNEL.
+ * Only a terminal hangup signals a session leader alone (HUP and CONT).
+ * Anything sent with kill(), sigqueue() or tgkill() has si_code <= 0. */
+static bool
+sent_to_group(int sig, const siginfo_t *info)
+{
+    if (info->si_code <= 0)
+        return false;
+    if ((sig == SIGHUP || sig == SIGCONT) && getsid(0) == getpid())
+        return false;
+    return true;
+}
+
+static void
+deliver(pid_t child, int sig)
+{
+    pid_t app = find_app(child);
+    if (app > 0) {
+        debug_printf("Forwarding signal %d to app %d\n", sig, (int)app);
+        kill(app, sig);
+        return;
+    }
+    debug_printf("Forwarding signal %d to child %d\n", sig, (int)child);
+    kill(child, sig);
+    /* The app may have been started meanwhile; then its parent dropped our
+     * copy (it never forwards), so the app still needs one. */
+    app = find_app(child);
+    if (app > 0)
+        kill(app, sig);
+}
+
+/******************************************************************************/
+
+static bool
+is_stop_signal(int sig)
+{
+    return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/* Continue the launcher (it drops the signal, the kernel continues it) and,
+ * if nobody else did, the target. */
+static void
+resume(pid_t child, const siginfo_t *info, bool after_our_stop)
+{
+    pid_t target = target_of(child);
+    if (target != child)
+        kill(child, SIGCONT);
+    if (sent_to_group(SIGCONT, info))
+        return;
+    /* After a job stop, the shell's fg/bg continued the whole group, the
+     * target included, before we could see it. */
+    char state = proc_state(target, NULL);
+    if (after_our_stop && in_our_group(target) && state && state != 'T')
+        return;
+    kill(target, SIGCONT);
+}
+
+/* The target has stopped: stop the launcher and ourselves with the same
+ * signal, so that the parent shell sees the job stopped as it would for the
+ * target alone. */
+static void
+stop_chain(pid_t child, int sig)
+{
+    debug_printf("Target stopped (signal %d); stopping\n", sig);
+    if (target_of(child) != child)
+        kill(child, SIGSTOP);   /* it drops TTIN/TTOU, and kill()ed TSTP never reached it */
+
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    sigprocmask(SIG_UNBLOCK, &one, NULL);
+    raise(sig);                 /* stops here until SIGCONT */
+    sigprocmask(SIG_BLOCK, &one, NULL);
+
+    /* A SIGCONT woke us (it stays pending: blocked). Without one, the kernel
+     * discarded the stop: we are PID 1 or our process group is orphaned, so
+     * nobody could ever continue the job. Continue it now instead. */
+    sigset_t pending;
+    if (sigpending(&pending) == 0 && sigismember(&pending, SIGCONT)) {
+        m_stopped = true;
+        return;
+    }
+    siginfo_t none = { .si_code = SI_USER };
+    resume(child, &none, false);
+}
+
+static void
+begin_stop(int sig)
+{
+    m_stop_sig = sig;
+    clock_gettime(CLOCK_MONOTONIC, &m_stop_deadline);
+    m_stop_deadline.tv_sec += SXINIT_STOP_WAIT_S;
+}
+
+/* A stop is pending: has the target stopped, or did it keep running (it
+ * handles or ignores the signal) until the deadline? */
+static void
+check_stop(pid_t child)
+{
+    pid_t target = target_of(child);
+    char state = proc_usable() ? proc_state(target, NULL) : 'T';
+    if (state == 'T') {
+        int sig = m_stop_sig;
+        m_stop_sig = 0;
+        stop_chain(child, sig);
+        return;
+    }
+
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    bool expired = now.tv_sec > m_stop_deadline.tv_sec ||
+        (now.tv_sec == m_stop_deadline.tv_sec &&
+         now.tv_nsec >= m_stop_deadline.tv_nsec);
+    if (state && state != 'Z' && !expired)
+        return;     /* still running: look again at the next tick */
+    debug_printf("Target did not stop; not stopping\n");
+    m_stop_sig = 0;
+    if (target != child)
+        kill(child, SIGCONT);   /* a terminal's TSTP stopped the launcher */
+}
+
+static void
+handle_signal(pid_t child, int sig, const siginfo_t *info)
+{
+    if (sig == SIGCONT) {
+        bool after_our_stop = m_stopped;
+        m_stopped = false;
+        m_stop_sig = 0;
+        resume(child, info, after_our_stop);
+        return;
+    }
+    if (!sent_to_group(sig, info)) {
+        deliver(child, sig);
+    } else {
+        debug_printf("Signal %d was sent to our process group\n", sig);
+    }
+
+    if (is_stop_signal(sig) && !m_stop_sig) {
+        m_stopped = false;      /* a stop signal discards a pending SIGCONT */
+        begin_stop(sig);
+        check_stop(child);
+    }
+}
+
+static int
+wait_signal(siginfo_t *info)
+{
+    for (;;) {
+        int sig;
+        if (m_stop_sig) {
+            struct timespec tick = { 0, SXINIT_STOP_TICK_NS };
+            sig = sigtimedwait(&m_waitset, info, &tick);
+        } else {
+            sig = sigwaitinfo(&m_waitset, info);
+        }
+        if (sig >= 0 || errno == EAGAIN)
+            return sig;
+        if (errno != EINTR)
+            error(2, errno, "sigwaitinfo() failed");
+    }
+}
+
 int
 sxinit_supervise(pid_t child)
 {
+    /* Only the program keeps the working directory. */
+    if (chdir("/") < 0) {
+        debug_printf("chdir(\"/\") failed: %s\n", strerror(errno));
+    }
+
     for (;;) {
         siginfo_t info;
-        int sig = sigwaitinfo(&m_waitset, &info);
-        if (sig < 0) {
-            if (errno == EINTR)
-                continue;
-            error(2, errno, "sigwaitinfo() failed");
+        int sig = wait_signal(&info);
+        if (sig < 0) {          /* a tick while a stop is pending */
+            check_stop(child);
+            continue;
         }
 
         if (sig != SIGCHLD) {
-            debug_printf("Forwarding signal %d to child %d\n", sig, (int)child);
-            kill(child, sig);
+            handle_signal(child, sig, &info);
             continue;
         }
 
         /* Reap everything that has terminated: our child, and any orphan
-         * re-parented to us when we are PID 1 (or a subreaper). */
+         * re-parented to us when we are PID 1 (or a subreaper). Stopped or
+         * continued children are not reported (no WUNTRACED/WCONTINUED). */
         bool child_done = false;
         int child_status = 0;
         for (;;) {

@@ -18,6 +18,11 @@
 /* The argv[0] the bootloader was invoked with, for the program to read. */
 #define SXINIT_ARGV0_ENV        "STATICX_ARGV0"
 
+/* For a PyInstaller onefile program: the caller's working directory (an
+ * absolute path), which the app process must chdir() back to and remove.
+ * Unset when the launchers keep the working directory. */
+#define SXINIT_ORIG_CWD_ENV     "STATICX_ORIG_CWD"
+
 /* First thing in main(): record argv[0] in SXINIT_ARGV0_ENV, and block every
  * forwardable signal and SIGCHLD so that nothing which arrives during
  * extraction is lost. */
@@ -30,6 +35,13 @@ void sxinit_start(const char *argv0);
  * every candidate and why it was rejected when none works. */
 char *sxinit_create_tmpdir(void);
 
+/* Once the program is patched, before it runs: tell whether it is a
+ * PyInstaller onefile parent (its CArchive cookie ends the "pydata" section
+ * or the file). If so, signals go to its child, the app process, and the
+ * working directory is handed to the app in SXINIT_ORIG_CWD_ENV while both
+ * launchers move to "/". */
+void sxinit_before_run(const char *prog_path);
+
 /* Just before fork(): if a signal whose default action terminates a process
  * arrived before the child exists, consume it and return the wait status of
  * a process killed by it (else 0). */
@@ -38,8 +50,11 @@ int sxinit_early_signal(void);
 /* In the child, between fork() and exec: restore the original signal mask. */
 void sxinit_child(void);
 
-/* In the parent: forward signals to the child, reap every child (orphans
- * included) and return the wait status of `child` once it has terminated. */
+/* In the parent: forward signals sent to us to the target (the app process
+ * of a PyInstaller program, else the child), never those the kernel sent to
+ * our whole process group; follow the target's job-control stops; reap every
+ * child (orphans included) and return the wait status of `child` once it has
+ * terminated. */
 int sxinit_supervise(pid_t child);
 
 /* Wait status -> exit code: the child's code, or 128+n for death by signal n. */
