@@ -57,13 +57,16 @@ def load(origin: str, timeout: float = 20.0) -> Policy:
 
 def _fetch(origin: str, timeout: float) -> bytes:
     from injector.deadline import Deadline  # noqa: PLC0415
-    from injector.resolve import resolve  # noqa: PLC0415 - botocore
+    from injector.resolve import resolve_each  # noqa: PLC0415 - botocore
 
     reference = references.parse(origin)
-    value = resolve([reference], Deadline(timeout), 1).get(reference)
+    value = resolve_each([reference], Deadline(timeout), 1).get(reference)
+    if isinstance(value, InjectorError):
+        raise ConfigError(f"cannot fetch the policy: {value.message}", reference=origin)
     if value is None:
-        raise ConfigError(f"{origin}: the policy is missing (optional reference)")
-    return value.reveal()
+        raise ConfigError("the policy is missing (optional reference)", reference=origin)
+    data: bytes = value.reveal()
+    return data
 
 
 def bind(path: str, state: State) -> AgentServer:

@@ -271,3 +271,16 @@ def test_doctor_and_whoami(aws_env: dict[str, str], short_dir: Path) -> None:
     assert whoami.returncode == 69
     usage = runner.run(aws_env, "agent", "nonsense")
     assert usage.returncode == 64
+
+
+def test_check_config_from_a_reference(
+    moto: MotoServer, aws_env: dict[str, str], short_dir: Path
+) -> None:
+    """--config ref+s3://...: fetched with the host's credentials; a missing one is 78."""
+    Seeder(moto.url).object(BUCKET, "agent.toml", policy_text(short_dir / "a.sock"))
+    good = runner.run(aws_env, "agent", "check-config", "--config", f"ref+s3://{BUCKET}/agent.toml")
+    assert good.returncode == 0, good.err
+    assert "policy pay: DB, KEY_FILE" in good.stdout.decode()
+    gone = runner.run(aws_env, "agent", "check-config", "--config", f"ref+s3://{BUCKET}/none.toml")
+    assert gone.returncode == 78
+    assert "cannot fetch the policy" in gone.err
