@@ -56,10 +56,12 @@ def test_references_in_agent_mode_are_refused(tmp_path: Path) -> None:
 
 def check_config(path: Path, text: str) -> subprocess.CompletedProcess[str]:
     """Run ``injector agent check-config --config PATH`` on *text*."""
+    from tests.support import runner
+
     path.write_text(text, encoding="utf-8")
     return subprocess.run(
-        [sys.executable, "-m", "injector", "agent", "check-config", "--config", str(path)],
-        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+        runner.command(["agent", "check-config", "--config", str(path)]),
+        env=runner.environment({"PATH": os.environ.get("PATH", "/usr/bin:/bin")}),
         capture_output=True,
         text=True,
         timeout=60,

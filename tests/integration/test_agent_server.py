@@ -284,3 +284,136 @@ def test_check_config_from_a_reference(
     gone = runner.run(aws_env, "agent", "check-config", "--config", f"ref+s3://{BUCKET}/none.toml")
     assert gone.returncode == 78
     assert "cannot fetch the policy" in gone.err
+
+
+# -- more refusals, in-process -----------------------------------------------------------
+
+
+def test_more_refusals(agent: tuple[str, FakeEngine], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not running, privileged, too old, two container IDs, no container, peer gone: 77 each."""
+    from injector.agent import identity
+
+    url, engine = agent
+    real = engine.facts
+
+    def variant(**changes: object):
+        return lambda container_id: real(container_id)._replace(**changes)
+
+    for changes in ({"running": False}, {"privileged": True}, {"started_at": 1.0}):
+        monkeypatch.setattr(engine, "facts", variant(**changes))
+        with pytest.raises(AccessDeniedError, match="403"):
+            client.bundle(url, Deadline(5))
+    monkeypatch.setattr(engine, "facts", real)
+    for text in (f"1:pids:/docker/{CONTAINER}\n0::/docker/{'e' * 64}\n", "0::/\n"):
+        monkeypatch.setattr(cgroup, "read", lambda *_a, _t=text, **_k: _t)
+        with pytest.raises(AccessDeniedError, match="403"):
+            client.bundle(url, Deadline(5))
+
+    def gone(*_args: object, **_kwargs: object) -> None:
+        raise identity.PeerGoneError("the peer exited before it was accepted")
+
+    monkeypatch.setattr(identity, "peer_of", gone)
+    with pytest.raises(AccessDeniedError, match="401"):
+        client.whoami(url, Deadline(5))
+
+
+class FakeDockerEngine:
+    """A Docker Engine API on a Unix socket: /version, /_ping, one container, one image."""
+
+    def __init__(self, path: Path, container: dict, image: dict) -> None:
+        """Serve in a thread."""
+        import http.server
+        import socketserver
+
+        answers = {
+            "/version": {"ApiVersion": "1.41", "Version": "20.10.24"},
+            "/_ping": "OK",
+            f"/containers/{CONTAINER}/json": container,
+            f"/images/{container['Image']}/json": image,
+        }
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = self.path.split("?")[0]
+                if path.startswith("/v1."):
+                    path = path[path.index("/", 1) :]
+                body = answers.get(path)
+                data = (
+                    b'{"message": "no such thing"}'
+                    if body is None
+                    else (body.encode() if isinstance(body, str) else json.dumps(body).encode())
+                )
+                self.send_response(404 if body is None else 200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+            daemon_threads = True
+
+        self.server = Server(str(path), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        """Stop serving."""
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_engine_client(short_dir: Path) -> None:
+    """The Docker SDK path: inspect container and image over the configured socket."""
+    from injector.agent.engine import Engine, NoSuchContainerError
+
+    container = {
+        "Id": CONTAINER,
+        "Name": "/app",
+        "Image": "sha256:" + "d" * 64,
+        "State": {"Running": True, "Pid": 7, "StartedAt": "2026-12-02T00:00:00.5Z"},
+        "Config": {"Labels": {"svc": "pay"}},
+        "HostConfig": {"Privileged": False, "PidMode": "host"},
+    }
+    sock = short_dir / "engine.sock"
+    fake = FakeDockerEngine(sock, container, {"Config": {"Labels": {"baked": "1"}}})
+    try:
+        engine = Engine(f"unix://{sock}", timeout=5)
+        assert engine.ping()
+        facts = engine.facts(CONTAINER)
+        assert (facts.name, facts.pid, facts.host_pid) == ("app", 7, True)
+        assert facts.image_labels == {"baked": "1"}
+        with pytest.raises(NoSuchContainerError):
+            engine.facts("f" * 64)
+    finally:
+        fake.close()
+    down = Engine(f"unix://{short_dir}/none.sock", timeout=1)
+    assert not down.ping()
+    with pytest.raises(EngineError):
+        down.facts(CONTAINER)
+
+
+def test_check_host_and_bind(monkeypatch: pytest.MonkeyPatch, short_dir: Path) -> None:
+    """Serve refuses a non-root user, a foreign namespace, and a socket path that is a file."""
+    from injector.errors import ConfigError
+
+    (short_dir / "file").write_text("x")
+    with pytest.raises(ConfigError, match="not a socket"):
+        serve.bind(str(short_dir / "file"), None)  # type: ignore[arg-type]
+    real_stat = os.stat
+
+    class Stat:
+        st_ino = 1
+
+    monkeypatch.setattr(
+        os,
+        "stat",
+        lambda path, *a, **k: Stat() if "/ns/" in str(path) else real_stat(path, *a, **k),
+    )
+    with pytest.raises(ConfigError, match="host's pid namespace"):
+        serve.check_host()
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(ConfigError, match="root"):
+        serve.check_host()
