@@ -71,7 +71,7 @@ def policy_text(sock: Path) -> str:
 [agent]
 socket = "{sock}"
 allow_host_pid = true
-max_caller_depth = 0
+max_caller_depth = 1
 request_timeout = "2s"
 
 [[policy]]
@@ -417,3 +417,15 @@ def test_check_host_and_bind(monkeypatch: pytest.MonkeyPatch, short_dir: Path) -
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     with pytest.raises(ConfigError, match="root"):
         serve.check_host()
+
+
+def test_container_side_execs(agent: tuple[str, FakeEngine]) -> None:
+    """Agent mode end to end in a subprocess (depth 1): the target gets env and file secrets."""
+    url, _ = agent
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "INJECTOR_AGENT": url}
+    done = runner.run(env, "--", "sh", "-c", 'echo "$DB"; cat "$KEY_FILE"', target_prints=True)
+    assert done.returncode == 0, done.err
+    assert done.stdout.decode().split() == ["int-db-value", "int-key-value"]
+    again = runner.run(env, "--", "echo", "RAN", target_prints=True)
+    assert again.returncode == 77  # once per start
+    assert b"RAN" not in again.stdout
