@@ -1,7 +1,9 @@
 # Benchmark targets, included by the top-level Makefile. See bench/bench.py.
 #
 #   make bench         every benchmark, 12+ runs each -> bench/results.md and README.md's
-#                      performance block (BENCH_ARGS=--build also times make binary-local)
+#                      performance block (BENCH_ARGS=--build also times make binary-local;
+#                      BENCH_ARGS="--baseline OLD/injector" measures an older build beside
+#                      dist/injector, e.g. main's, for issue 15's "no slower" check)
 #   make bench-quick   the same with 3 runs each, a smoke run -> build/bench/quick/results.md
 #   make bench-agent   the host agent's figures -> bench/agent.md (also part of make bench)
 #

@@ -26,6 +26,19 @@ BUDGET_SIZE_MB = 15.0
 SCALING_FACTOR = 2.0
 PER_CALL = {"s3": 1, "ssm": 10, "secretsmanager": 20}
 BINARY = "dist/injector"
+BASELINE = "dist/injector (baseline)"
+BOTO3 = "boto3 script"
+# Issue 15: against an equivalent boto3 script, side by side; 100 secrets against 1.
+SPEED_RATIO = 0.8
+SPEED_SCALING = 1.3
+SPEED_RSS_MIB = 40.0
+SPEED_SIZE_MIB = 25.0
+ITEM_LABELS = {
+    "gc paused": "cyclic GC paused while botocore is imported, then gc.freeze()",
+    "docs stub": "botocore.docs replaced by a stub",
+    "docs + http2 stubs": "urllib3.http2 replaced by a stub (no importlib.metadata)",
+    "stubs + trimmed models": "trimmed service models (only the operations called)",
+}
 
 Stats = dict[str, float]
 Data = Mapping[str, Any]
@@ -103,6 +116,82 @@ def _row(rows: Sequence[Mapping[str, Any]], name: str) -> Mapping[str, Any] | No
     return next((row for row in rows if row["name"] == name), None)
 
 
+def _boto3(rows: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    return next((row for row in rows if row["name"].startswith(BOTO3)), None)
+
+
+def exec_ratio(rows: Sequence[Mapping[str, Any]], name: str = BINARY) -> float:
+    """Return *name*'s median time to exec over the boto3 script's in the same table."""
+    mine, base = _row(rows, name), _boto3(rows)
+    if mine is None or base is None:
+        return math.nan
+    return ratio(mine["exec"]["median"], base["exec"]["median"])
+
+
+def cpu_ratio(rows: Sequence[Mapping[str, Any]], name: str = BINARY) -> float:
+    """Return *name*'s median CPU (user+sys of its process tree) over the boto3 script's."""
+    mine, base = _row(rows, name), _boto3(rows)
+    if mine is None or base is None or not mine.get("cpu") or not base.get("cpu"):
+        return math.nan
+    return ratio(mine["cpu"]["median"], base["cpu"]["median"])
+
+
+def speed_checks(data: Data) -> list[dict[str, Any]]:
+    """Return issue 15's targets for dist/injector: what, limit, measured, ok."""
+    checks: list[dict[str, Any]] = []
+
+    def add(what: str, limit: float, value: float, unit: str) -> None:
+        ok = not math.isnan(value) and value <= limit
+        checks.append({"what": what, "limit": limit, "value": value, "unit": unit, "ok": ok})
+
+    add("one S3 secret, x of bench/boto3_fetch.py", SPEED_RATIO,
+        exec_ratio(data.get("one_secret", [])), "x")
+    for entry in data.get("services", []):
+        add(f"{entry['what']}, x of its boto3 script", SPEED_RATIO, exec_ratio(entry["rows"]),
+            "x")
+    rows = data.get("scaling", {}).get("rows", [])
+    if rows:
+        add("100 mixed secrets (20 ms per request), x of one", SPEED_SCALING,
+            scaling_verdict(rows)["factor"], "x")
+    startup = data.get("startup", [])
+    mine, before = _row(startup, BINARY), _row(startup, BASELINE)
+    if mine is not None and before is not None:
+        add("no references, x of the baseline build", 1.0,
+            ratio(mine["exec"]["median"], before["exec"]["median"]), "x")
+    rss = [r["rss"]["max"] for r in (mine, _row(data.get("one_secret", []), BINARY)) if r]
+    if rss:
+        add("peak RSS (GNU time's KiB / 1024)", SPEED_RSS_MIB, max(rss), "MiB")
+    size = data.get("size", {}).get("binary_bytes")
+    if size:
+        add("binary size", SPEED_SIZE_MIB, size / 2**20, "MiB")
+    return checks
+
+
+def items_line(data: Data) -> str:
+    """Say which items issue 15 removed from the start-up and what each saved."""
+    items = data.get("items")
+    if not items:
+        return ""
+    parts, previous = [], items.get("stock", {}).get("median", math.nan)
+    before = items.get("stock", {}).get("instructions")
+    for key, label in ITEM_LABELS.items():
+        now = items.get(key, {}).get("median", math.nan)
+        counted = items.get(key, {}).get("instructions")
+        extra = ""
+        if before and counted:
+            share = 100 * (before - counted) / items["stock"]["instructions"]
+            extra = f" ({fmt((before - counted) / 1e6)} M instructions, {fmt(share, 1)}%)"
+        parts.append(f"{label} {fmt(previous - now)} ms{extra}")
+        previous, before = now, counted
+    total = items.get("stock", {}).get("median", math.nan) - previous
+    return (f"**Removed by issue 15** (bench/items.py: import botocore and create the S3 and SSM "
+            f"clients, unfrozen, median CPU ms of {items['stock'].get('n', '?')} interleaved "
+            "fresh interpreters, and callgrind's instruction count where measured, each item "
+            "added to the previous): " + "; ".join(parts)
+            + f"; in all {fmt(total)} of {fmt(items['stock']['median'])} ms. Frozen, each "
+            "import and each byte of model costs more; the tables above show the result.")
+
+
 # --------------------------------------------------------------------------- formatting
 
 def fmt(value: float | None, digits: int = 0) -> str:
@@ -138,7 +227,7 @@ def _load(value: Sequence[float] | None) -> str:
 
 # --------------------------------------------------------------------------- results.md
 
-def render_results(data: Data) -> str:  # noqa: PLR0915 - one linear document
+def render_results(data: Data) -> str:  # noqa: C901, PLR0915 - one linear document
     """Render the whole of ``bench/results.md``."""
     out: list[str] = ["# Benchmarks", ""]
     out += [
@@ -169,6 +258,13 @@ def render_results(data: Data) -> str:  # noqa: PLR0915 - one linear document
     ])
     out += [""]
 
+    out += ["## Start-up targets (issue 15) for dist/injector", ""]
+    out += table(["item", "limit", "measured", "met"], [
+        [c["what"], f"{fmt(c['limit'], 1)} {c['unit']}", f"{fmt(c['value'], 2)} {c['unit']}",
+         yes_no(c["ok"])] for c in speed_checks(data)
+    ])
+    out += [""]
+
     out += ["## 1. Start to exec, no references", ""]
     out += [
         ("Target `/bin/date +%s%N`: it prints the time it was exec'd, so *to exec* is start "
@@ -186,7 +282,10 @@ def render_results(data: Data) -> str:  # noqa: PLR0915 - one linear document
         + str(data.get("one_secret_note", "")),
         "",
     ]
-    out += _process_table(data.get("one_secret", []))
+    out += _process_table(data.get("one_secret", []), ratio_to_boto3=True)
+    for entry in data.get("services", []):
+        out += ["", f"### 2b. {entry['what'][:1].upper() + entry['what'][1:]}", ""]
+        out += _process_table(entry["rows"], ratio_to_boto3=True)
 
     scaling = data.get("scaling", {})
     out += ["", "## 3. Scaling: many secrets, 20 ms per request", ""]
@@ -240,6 +339,8 @@ def render_results(data: Data) -> str:  # noqa: PLR0915 - one linear document
              str(r["calls"])] for r in extra
         ])
 
+    out += _path_load(data.get("path_load", []))
+
     size = data.get("size", {})
     out += ["", "## 4. Size, memory, build", ""]
     out += table(["item", "value"], [
@@ -267,8 +368,8 @@ def render_results(data: Data) -> str:  # noqa: PLR0915 - one linear document
             "`prlimit64` and `connect` only; strace adds a little), milliseconds, median of "
             f"{profile.get('phase_runs', '?')} runs. Phase boundaries: staticx's fork, the "
             "PyInstaller parent's clone, the Python child's execve, its first "
-            "`prlimit64(RLIMIT_CORE)` (injector's hardening, right after `resolve` and "
-            "botocore are imported), its first `connect` (clients created), the target's "
+            "`prlimit64(RLIMIT_CORE)` (injector's hardening, before the secrets are resolved: "
+            "botocore is imported after it), its first `connect` (clients created), the target's "
             "execve, the launchers' exit."),
             "",
         ]
@@ -290,6 +391,8 @@ def render_results(data: Data) -> str:  # noqa: PLR0915 - one linear document
         out += table(["package", "self"], [[p["name"], fmt(p["self_ms"], 1)] for p in packages])
     for line in profile.get("findings", []):
         out += ["", line]
+    if items_line(data):
+        out += ["", items_line(data)]
     out += [""]
     return "\n".join(out)
 
@@ -301,10 +404,17 @@ def _create(row: Mapping[str, Any], service: str) -> str:
     return f"at {fmt(start)} +{fmt(took)}"
 
 
-def _process_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
-    return table(["variant", "to exec", "to exit", "peak RSS MB"], [
-        [f"`{row['name']}`", fmt_stats(row.get("exec")), fmt_stats(row.get("exit")),
-         fmt_stats(row.get("rss"), 1)] for row in rows
+def _process_table(rows: Sequence[Mapping[str, Any]], *, ratio_to_boto3: bool = False) -> list[str]:
+    if not ratio_to_boto3:
+        return table(["variant", "to exec", "to exit", "peak RSS MB"], [
+            [f"`{row['name']}`", fmt_stats(row.get("exec")), fmt_stats(row.get("exit")),
+             fmt_stats(row.get("rss"), 1)] for row in rows
+        ])
+    return table(["variant", "to exec", "x boto3 script", "CPU user+sys", "CPU x boto3 script",
+                  "to exit", "peak RSS MB"], [
+        [f"`{row['name']}`", fmt_stats(row.get("exec")), fmt(exec_ratio(rows, row["name"]), 2),
+         fmt_stats(row.get("cpu")), fmt(cpu_ratio(rows, row["name"]), 2),
+         fmt_stats(row.get("exit")), fmt_stats(row.get("rss"), 1)] for row in rows
     ])
 
 
@@ -334,12 +444,31 @@ def render_readme(data: Data) -> str:
         "figure and the method are in [bench/results.md](bench/results.md)."),
         "",
     ]
+    one_rows = data.get("one_secret", [])
     lines += table(["command", "no references", "one S3 secret (moto on loopback)",
-                    "peak RSS MB"], [
+                    "x boto3 script", "CPU x boto3 script", "peak RSS MB"], [
         [f"`{name}`", fmt_stats(startup.get(name, {}).get("exec")),
          fmt_stats(one.get(name, {}).get("exec")),
+         fmt(exec_ratio(one_rows, name), 2) if name in one else "-",
+         fmt(cpu_ratio(one_rows, name), 2) if name in one else "-",
          fmt(_max_rss(startup.get(name), one.get(name)), 1)] for name in names
     ])
+    services = data.get("services", [])
+    if services:
+        lines += ["", ("One secret of each other service, `dist/injector` against an "
+                       "equivalent boto3 script in the same rounds:"), ""]
+        lines += table(["secret", "dist/injector", "boto3 script", "x boto3 script",
+                        "CPU x boto3 script"], [
+            [entry["what"], fmt_stats((_row(entry["rows"], BINARY) or {}).get("exec")),
+             fmt_stats((_boto3(entry["rows"]) or {}).get("exec")),
+             fmt(exec_ratio(entry["rows"]), 2), fmt(cpu_ratio(entry["rows"]), 2)]
+            for entry in services
+        ])
+    checks = speed_checks(data)
+    if checks:
+        lines += ["", "Issue 15's targets: " + "; ".join(
+            f"{c['what']} {fmt(c['value'], 2)} {c['unit']} (<= {fmt(c['limit'], 1)}: "
+            f"{yes_no(c['ok'])})" for c in checks) + "."]
     rows = data.get("scaling", {}).get("rows", [])
     mine = [row for row in rows if row["variant"] == BINARY]
     if mine:
@@ -365,6 +494,20 @@ def render_readme(data: Data) -> str:
         text = "; ".join(extra)
         lines += ["", text[:1].upper() + text[1:] + "."]
     return "\n".join(lines)
+
+
+def _path_load(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Render bench/path_load.py's rows: one SSM path against as many references."""
+    if not rows:
+        return []
+    out = ["", "### 200 SSM parameters: one path vs 200 references, 20 ms per request", ""]
+    out += table(["variant", "form", "to exec", "API calls"], [
+        [f"`{r['variant']}`", r["form"], fmt_stats(r["exec"]),
+         f"{r['calls']} ({', '.join(f'{k} {v}' for k, v in sorted(r['operations'].items()))})"]
+        for r in rows
+    ])
+    return [*out, "", ("Pages of a path follow one another (each needs the previous "
+                       "NextToken); references are batched in parallel.")]
 
 
 def _max_rss(*rows: Mapping[str, Any] | None) -> float:

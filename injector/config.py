@@ -104,6 +104,14 @@ OPTIONS: tuple[Option, ...] = (
         _words,
     ),
     Option(
+        "--env-from",
+        "INJECTOR_ENV_FROM",
+        "env_from",
+        True,
+        "references that yield many variables (SSM paths, JSON objects, dotenv)",
+        _words,
+    ),
+    Option(
         "--bucket",
         "INJECTOR_BUCKET",
         "bucket",
@@ -194,6 +202,7 @@ class Config(NamedTuple):
     log_level: str = "info"
     log_format: str = "json"
     env_files: tuple[str, ...] = ()
+    env_from: tuple[str, ...] = ()
     bucket: str | None = None
     max_concurrency: int = 16
     pristine: bool = False

@@ -18,6 +18,9 @@ class _Number(str):
     __slots__ = ()
 
 
+_JSON_STARTS = frozenset({b"{", b"[", b'"'})
+
+
 def _no_constant(_name: str) -> object:
     raise ValueError
 
@@ -31,7 +34,11 @@ def loads(document: bytes, *, reference: str) -> object:
     except RecursionError:
         raise BadDataError("the secret's JSON is nested too deeply", reference=reference) from None
     except (ValueError, UnicodeDecodeError):
-        raise BadDataError("the secret is not valid JSON", reference=reference) from None
+        if document.lstrip()[:1] in _JSON_STARTS:  # JSON-shaped: strict JSON only
+            raise BadDataError("the secret is not valid JSON", reference=reference) from None
+    from injector import yamldoc  # noqa: PLC0415 - vals reads YAML too; only when not JSON
+
+    return yamldoc.loads(document, reference=reference)
 
 
 def select(document: bytes, pointer: str, *, reference: str) -> bytes:
@@ -65,8 +72,8 @@ def _step(node: object, step: str, pointer: str, reference: str) -> object:
 
 def render(node: object, *, what: str, reference: str) -> bytes:
     """Render a scalar as delivered text: strings as they are, numbers as stored."""
-    if isinstance(node, _Number):
-        return str.__str__(node).encode("ascii")
+    if isinstance(node, _Number) or type(node).__name__ == "Number":  # JSON's or YAML's
+        return str.__str__(node).encode("utf-8")
     if isinstance(node, str):
         try:
             return node.encode("utf-8")
@@ -78,3 +85,11 @@ def render(node: object, *, what: str, reference: str) -> bytes:
     kind = "null" if node is None else "an object" if isinstance(node, dict) else "an array"
     msg = f"{what} {'a ' if node is None else ''}{kind}, not a string, number or boolean"
     raise BadDataError(msg, reference=reference)
+
+
+def node(document: bytes, pointer: str | None, *, reference: str) -> object:
+    """Return the parsed value at *pointer* in *document* (the whole document for None)."""
+    found = loads(document, reference=reference)
+    for step in _tokens(pointer or "", reference):
+        found = _step(found, step, pointer or "", reference)
+    return found

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
     from injector.config import Config
     from injector.deadline import Deadline
+    from injector.expand import EnvFrom
+    from injector.inline import Inline
     from injector.plan import Delivery, Plan
     from injector.references import Reference
     from injector.secret import Secret
@@ -68,8 +70,12 @@ def prepare(
     builder = _Builder(the_plan, config, deadline)
     for delivery in the_plan.deliveries:
         builder.delivery(delivery, outcomes[delivery.reference])
+    for item in the_plan.inline:
+        builder.inline(item, outcomes)
     for reference in the_plan.env_files:
         builder.env_file(reference, outcomes[reference])
+    for entry in the_plan.env_from:
+        builder.env_from(entry, outcomes[entry.reference])
     prepared = builder.result()
     if not collect:
         _raise_first(prepared, builder.errors)
@@ -182,6 +188,62 @@ class _Builder:
             check_env(delivery.variable, value, reference=str(delivery.reference))
             self.env[delivery.variable] = secret
         return secret
+
+    def inline(
+        self, item: Inline, outcomes: Mapping[Reference, Secret | InjectorError | None]
+    ) -> None:
+        """Compose a value from literal text and secrets (vals' inline form, inline.py)."""
+        from injector import inline  # noqa: PLC0415
+        from injector.plan import Delivery  # noqa: PLC0415
+        from injector.secret import Secret  # noqa: PLC0415
+
+        refs = item.references()
+        shown = " ".join(str(ref) for ref in refs)
+        for ref in refs:
+            outcome = outcomes[ref]
+            if isinstance(outcome, InjectorError):
+                self.fail(item.variable, ref, outcome)
+                return
+            if outcome is None:
+                self.rows.append(Row(item.variable, "inline", shown, None, MISSING))
+                return
+        values = {ref: outcome for ref in refs if isinstance(outcome := outcomes[ref], Secret)}
+        delivery = Delivery(item.variable, refs[0], to_file=item.to_file)
+        try:
+            secret = self._checked(delivery, Secret(inline.compose(item, values)))
+        except InjectorError as exc:
+            self.fail(item.variable, refs[0], exc)
+            return
+        status = f"ok (inline: {len(refs)} references, {item.literal_bytes()} literal bytes)"
+        self.rows.append(Row(item.variable, "inline", shown, len(secret), status))
+
+    def env_from(self, entry: EnvFrom, outcome: Secret | InjectorError | None) -> None:
+        """Expand one INJECTOR_ENV_FROM source into many variables (expand.py)."""
+        from injector import expand  # noqa: PLC0415
+
+        ref = entry.reference
+        store = "ssm" if ref.source.service == expand.PATH_STORE else ref.source.service
+        if isinstance(outcome, InjectorError):
+            self.fail(expand.ROW, ref, outcome)
+            return
+        if outcome is None:
+            self.rows.append(Row(expand.ROW, store, str(ref), None, MISSING))
+            return
+        try:
+            pairs = expand.pairs(
+                entry,
+                outcome.reveal(),
+                max_bytes=self.config.max_secret_bytes,
+                deadline=self.deadline,
+            )
+            self._expand(ref, pairs)
+        except InjectorError as exc:
+            self.fail(expand.ROW, ref, exc)
+            return
+        status = f"ok ({len(pairs)} variables)"
+        self.rows.append(Row(expand.ROW, store, str(ref), len(outcome), status))
+        for name, secret in pairs:
+            self.rows.append(Row(name, store, str(ref), len(secret), "ok (env-from)"))
 
     def env_file(self, ref: Reference, outcome: Secret | InjectorError | None) -> None:
         if isinstance(outcome, InjectorError):

@@ -9,7 +9,9 @@ Grammar (vals-compatible, see README "References"):
 - ``arn:PARTITION:ssm:REGION:ACCOUNT:parameter/NAME``
 - ``arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME[:json-key:version-stage:version-id]``
 
-Any of them may end in ``#/json/pointer``; ``optional=true`` is accepted by all.
+Any of them may end in ``#/json/pointer``; ``optional=true``, ``role_arn=ARN`` and
+``profile=NAME`` are accepted by all. ``secretref+`` means the same as ``ref+`` (vals). An SSM
+reference ending in ``/`` names a path (many parameters): only ``INJECTOR_ENV_FROM`` takes it.
 """
 
 from __future__ import annotations
@@ -20,14 +22,20 @@ from typing import NamedTuple
 from injector.errors import ConfigError
 
 SCHEMES = {"s3": "s3", "awsssm": "ssm", "awssecrets": "secretsmanager", "awskms": "kms"}
-_COMMON = frozenset({"region", "optional"})
+_COMMON = frozenset({"region", "optional", "role_arn", "profile"})
+AUTH_PARAMS = ("profile", "role_arn")
+SECRET_PREFIX = "secret"  # noqa: S105 - vals' secretref+, not a password
+PATH_SERVICE = "ssmpath"  # an SSM path: every parameter below it (GetParametersByPath)
 ALLOWED_PARAMS = {
-    "s3": _COMMON | {"version_id"},
-    "ssm": _COMMON | {"version", "label"},
+    "s3": _COMMON | {"version_id", "version"},
+    "ssm": _COMMON | {"version", "label", "recursive", "mode"},
     "secretsmanager": _COMMON | {"version_stage", "version_id"},
     "kms": _COMMON | {"context", "key", "alg"},
 }
 _ARN = re.compile(r"^arn:aws[a-z-]*:(ssm|secretsmanager):[a-z0-9-]*:\d*:(parameter/|secret:)")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+KMS_ALGORITHMS = ("SYMMETRIC_DEFAULT", "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256")  # vals' three
+_PROFILE = re.compile(r"^[\w+=,.@:/-]{1,128}$")
 _DISPLAY_MAX = 96
 
 
@@ -38,6 +46,7 @@ class Source(NamedTuple):
     name: str
     region: str | None = None
     options: tuple[tuple[str, str], ...] = ()
+    auth: tuple[tuple[str, str], ...] = ()  # ("profile", NAME) and/or ("role_arn", ARN)
 
     def option(self, key: str) -> str | None:
         """Return the value of option *key*, or None."""
@@ -66,12 +75,23 @@ def display(text: str) -> str:
 
 def is_reference(value: str) -> bool:
     """Tell whether an environment value asks for a secret."""
-    return value.startswith("ref+") or _ARN.match(value) is not None
+    return value.startswith(("ref+", "secretref+")) or _ARN.match(value) is not None
 
 
-def parse(text: str) -> Reference:
-    """Parse *text* into a Reference or raise ConfigError naming it."""
-    body, pointer = _split_fragment(text)
+def parse(text: str, *, many: bool = False) -> Reference:
+    """Parse *text* into a Reference or raise ConfigError naming it.
+
+    An SSM path (``ref+awsssm://PATH/``) yields many variables: only with *many*.
+    """
+    reference = _parse(text)
+    if reference.source.service == PATH_SERVICE and reference.pointer is None and not many:
+        msg = "an SSM path (ending in '/') yields many variables: give it in INJECTOR_ENV_FROM"
+        raise ConfigError(msg, reference=display(text))
+    return reference
+
+
+def _parse(text: str) -> Reference:
+    body, pointer = _split_fragment(text.removeprefix(SECRET_PREFIX))
     if body.startswith("arn:"):
         return _parse_arn(text, body, pointer)
     if not body.startswith("ref+") or "://" not in body:
@@ -104,8 +124,61 @@ def _build(
 ) -> Reference:
     optional = _flag(text, params.pop("optional", "false"))
     region = params.pop("region", None) or None
-    source = Source(service, name, region, tuple(sorted(params.items())))
+    auth = _auth(text, params)
+    if service == "s3" and "version" in params:  # vals spells version_id both ways
+        if "version_id" in params:
+            raise ConfigError("give version or version_id, not both", reference=display(text))
+        params["version_id"] = params.pop("version")
+    if service == "ssm":
+        service, name = _ssm_kind(text, name, params, pointer)
+    if service == "kms" and params.get("alg", KMS_ALGORITHMS[0]) not in KMS_ALGORITHMS:
+        msg = f"alg must be one of {', '.join(KMS_ALGORITHMS)} (vals would use SYMMETRIC_DEFAULT)"
+        raise ConfigError(msg, reference=display(text))
+    source = Source(service, name, region, tuple(sorted(params.items())), auth)
     return Reference(text, source, pointer, optional)
+
+
+def _auth(text: str, params: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """Take ``profile`` and ``role_arn`` out of *params*, checked."""
+    found = tuple((key, params.pop(key)) for key in AUTH_PARAMS if key in params)
+    for key, value in found:
+        pattern = _ROLE_ARN if key == "role_arn" else _PROFILE
+        if not pattern.match(value):
+            expected = "arn:aws:iam::ACCOUNT:role/NAME" if key == "role_arn" else "a profile name"
+            msg = f"{key} must be {expected} (write a '+' as %2B)"
+            raise ConfigError(msg, reference=display(text))
+    return found
+
+
+def _ssm_kind(text: str, name: str, params: dict[str, str], pointer: str | None) -> tuple[str, str]:
+    """Tell a parameter from a path, as vals does.
+
+    ``PATH/`` (trailing slash, no pointer) is a path for INJECTOR_ENV_FROM; ``PREFIX#/A/B``
+    (no ``mode``) is parameter ``PREFIX/A/B`` read with GetParametersByPath below PREFIX (the
+    parameters as a tree, ``recursive=true`` for the whole subtree); ``mode=singleparam``
+    reads one parameter and the pointer selects inside its value.
+    """
+    mode = params.pop("mode", None)
+    if mode not in {None, "singleparam"}:
+        msg = f"mode={mode!r} is not supported (the only mode is singleparam)"
+        raise ConfigError(msg, reference=display(text))
+    tree = pointer is not None and mode is None
+    is_path = tree or (name.endswith("/") and mode is None)
+    if "recursive" in params:
+        if not is_path:
+            msg = "recursive= applies to a path: ref+awsssm://PATH/?recursive=true"
+            raise ConfigError(msg, reference=display(text))
+        params["recursive"] = str(_flag(text, params["recursive"], "recursive")).lower()
+    if not is_path:
+        return "ssm", name
+    if params.keys() - {"recursive"}:
+        msg = "a path takes only region, recursive, optional, role_arn and profile"
+        if tree:
+            msg += " (add mode=singleparam to select inside one parameter's value)"
+        raise ConfigError(msg, reference=display(text))
+    if tree:
+        params["tree"] = "true"
+    return PATH_SERVICE, name.rstrip("/") or "/"
 
 
 def _split_fragment(text: str) -> tuple[str, str | None]:
@@ -137,15 +210,13 @@ def _params(text: str, service: str, query: str) -> dict[str, str]:
     return params
 
 
-def _flag(text: str, value: str) -> bool:
+def _flag(text: str, value: str, key: str = "optional") -> bool:
     from injector import parsers  # noqa: PLC0415 - only when a reference has a query
 
     try:
         return parsers.boolean(value)
     except parsers.BadValueError as exc:
-        raise ConfigError(
-            f"optional must be true or false: {exc}", reference=display(text)
-        ) from None
+        raise ConfigError(f"{key} must be true or false: {exc}", reference=display(text)) from None
 
 
 def _name(text: str, service: str, location: str) -> str:

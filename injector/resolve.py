@@ -38,12 +38,18 @@ def resolve_each(
 
 
 def _batches(refs: Sequence[Reference], clients: Clients) -> list[Batch]:
-    by_service: dict[str, dict[Source, None]] = {}
+    by_service: dict[tuple[str, tuple[tuple[str, str], ...]], dict[Source, None]] = {}
     for ref in refs:
-        by_service.setdefault(ref.source.service, {}).setdefault(ref.source)
+        key = (ref.source.service, ref.source.auth)
+        by_service.setdefault(key, {}).setdefault(ref.source)
     batches: list[Batch] = []
-    for service, sources in by_service.items():
-        batches.extend(backends.load(service).batches(list(sources), clients))
+    per_auth: dict[tuple[tuple[str, str], ...], Clients] = {
+        (): clients
+    }  # one session per distinct profile/role (credentials.py)
+    for (service, auth), sources in by_service.items():
+        if auth not in per_auth:
+            per_auth[auth] = Clients(clients.deadline, clients.max_pool, auth)
+        batches.extend(backends.load(service).batches(list(sources), per_auth[auth]))
     return batches
 
 

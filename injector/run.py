@@ -29,7 +29,7 @@ def run(config: Config, command: Sequence[str], environ: Mapping[str, str]) -> N
     executable = locate(command, environ, the_plan.drop, config)
     if not the_plan:
         deliver(NOTHING._replace(drop=the_plan.drop), environ, config, command, executable)
-    if any(d.to_file for d in the_plan.deliveries):
+    if any(d.to_file for d in the_plan.deliveries) or any(i.to_file for i in the_plan.inline):
         from injector import files  # noqa: PLC0415 - only when a *_FILE delivery needs it
 
         files.preflight(config)

@@ -13,7 +13,7 @@
 #   INJECTOR_BASE_IMAGE the build container's base image, recorded in the build info
 #   STATICX_COMPRESS=1  let staticx xz-compress its archive (smaller, ~0.2 s slower per start)
 #   INJECTOR_SPEC_*     variant knobs read by packaging/injector.spec (measurements only)
-# Outputs: OUTPUT, OUTPUT.sha256, and injector/_build.py (git-ignored).
+# Outputs: OUTPUT, OUTPUT.sha256, injector/_build.py and injector/_models/ (git-ignored).
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -88,6 +88,10 @@ lines += ["}", ""]
 with open(sys.argv[1], "w", encoding="utf-8") as out:
     out.write("\n".join(lines))
 EOF
+
+# The trimmed botocore models (injector/_models, git-ignored) from this botocore's data.
+rm -rf "$ROOT/injector/_models"
+"$PYTHON" "$HERE/trim_models.py" "$ROOT/injector/_models"
 
 log "PyInstaller ($("$PYINSTALLER" --version)), SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH"
 rm -rf "$WORK"

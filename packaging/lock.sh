@@ -29,6 +29,7 @@ six==1.17.0
 urllib3==2.8.0
 certifi==2026.10.18
 structlog==26.1.0
+pyyaml==6.0.4
 pyelftools==0.33
 docker==7.2.0
 requests==2.34.2

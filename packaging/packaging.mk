@@ -79,7 +79,7 @@ binary: build-image
 
 # The patched staticx (packaging/staticx) in .venv: binary-local and the bootloader tests use it.
 staticx-venv: $(STAMP)
-	@.venv/bin/staticx --version 2>&1 | grep -q '+injector.3' || packaging/staticx/build.sh .venv
+	@.venv/bin/staticx --version 2>&1 | grep -q '+injector.4' || packaging/staticx/build.sh .venv
 
 binary-local: staticx-venv
 	@.venv/bin/python -c "import elftools" 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check pyelftools==0.33

@@ -25,6 +25,7 @@ MODULES = {
     "ssm": "injector.backends.ssm",
     "secretsmanager": "injector.backends.secretsmanager",
     "kms": "injector.backends.kms",
+    "ssmpath": "injector.backends.ssm_path",
 }
 
 

@@ -12,11 +12,15 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-import botocore.session
+# First: injector.backends.boto puts its stubs in place before botocore is imported.
+from injector.backends.boto import new_session
+
+# isort: split
 from botocore import exceptions as boto
 from botocore.config import Config as BotoConfig
 
 from injector import __version__
+from injector.backends.credentials import Auth
 from injector.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -36,16 +40,19 @@ BODY_ATTEMPTS = 4
 class Clients:
     """Create botocore clients lazily, once per (service, region), thread-safely."""
 
-    def __init__(self, deadline: Deadline, max_pool: int) -> None:
-        """Prepare a session; nothing touches the network yet."""
+    def __init__(
+        self, deadline: Deadline, max_pool: int, auth: tuple[tuple[str, str], ...] = ()
+    ) -> None:
+        """Prepare a session (with *auth*'s profile/role, see credentials.py); no network yet."""
         self.deadline = deadline
-        self._max_pool = max_pool
+        self._max_pool = self.max_pool = max_pool
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, str], Any] = {}
-        self._session = botocore.session.get_session()
+        self._session = new_session()
         self._session.user_agent_extra = f"injector/{__version__}"
         self._session.register("before-parse", _check_body)
         self._tune_metadata()
+        self.auth = Auth(self._session, auth, deadline) if auth else None
         self._default_region: str | None = _environment_region()
         self._metadata_region_done = False
 
@@ -87,7 +94,8 @@ class Clients:
             max_pool_connections=self._max_pool,
             tcp_keepalive=True,
         )
-        return self._session.create_client(service, region_name=region, config=config)
+        extra = self.auth.client_kwargs(region, config) if self.auth else {}
+        return self._session.create_client(service, region_name=region, config=config, **extra)
 
 
 def _check_body(response_dict: dict[str, Any], operation_model: Any, **_: Any) -> None:  # noqa: ANN401

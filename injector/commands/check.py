@@ -38,11 +38,16 @@ def main(config: Config, flags: Mapping[str, str | None], args: Sequence[str]) -
         prepare(the_plan, config, deadline, collect=True).rows
     )
     code = next((row.exit_code for row in rows if row.exit_code), 0)
+    from injector import compat  # noqa: PLC0415 - check only
+
+    differ = compat.warnings(the_plan)
     if "--json" in flags:
         report = {"ok": code == 0, "exit_code": code, "references": [r._asdict() for r in rows]}
+        report["warnings"] = [w._asdict() for w in differ]
         log.write_stdout(json.dumps(report, indent=2) + "\n")
     else:
-        log.write_stdout(table(rows))
+        notes = "".join(f"warning: {w.reference}: {w.message}\n" for w in differ)
+        log.write_stdout(table(rows) + notes)
     return code
 
 
@@ -56,7 +61,8 @@ def _environment(path: str | None, config: Config, deadline: Deadline) -> Mappin
 
 def _directory_row(the_plan: plan.Plan, config: Config) -> list[Row]:
     """Report whether exec would accept the secrets directory for ``*_FILE`` variables."""
-    if not any(d.to_file for d in the_plan.deliveries):
+    wanted = [d.to_file for d in the_plan.deliveries] + [i.to_file for i in the_plan.inline]
+    if not any(wanted):
         return []
     from injector import files  # noqa: PLC0415 - only when files are delivered
 

@@ -49,8 +49,9 @@ def _target(args: Sequence[str], flags: Mapping[str, str | None]) -> Reference:
         raise UsageError("put takes exactly one REFERENCE (the value comes from stdin)")
     reference = references.parse(args[0])
     source = reference.source
-    if reference.pointer is not None or source.options:
-        raise UsageError("put needs a plain reference: no '#' pointer, version or options")
+    if reference.pointer is not None or source.options or source.auth:
+        msg = "put needs a plain reference: no '#' pointer, version, role_arn/profile or options"
+        raise UsageError(msg)
     if source.service == "kms":
         raise UsageError("a KMS reference holds its value: use 'injector encrypt'")
     key, no_kms = flags.get("--kms-key-id"), "--no-kms" in flags

@@ -505,6 +505,16 @@ def _state(pid: int) -> str:
     return text[text.rindex(")") + 2]
 
 
+def _cwd_becomes(pid: int, wanted: str, timeout: float = 10.0) -> bool:
+    """Wait until *pid*'s working directory is *wanted* (it moves right after the fork)."""
+    deadline = time.monotonic() + timeout
+    while os.readlink(f"/proc/{pid}/cwd") != wanted:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def test_plain_child_keeps_the_working_directory(probe: Path, tmp_path: Path) -> None:
     """The bootloader moves to "/"; a non-PyInstaller child keeps the cwd and gets no variable."""
     proc = subprocess.Popen(
@@ -518,7 +528,7 @@ def test_plain_child_keeps_the_working_directory(probe: Path, tmp_path: Path) ->
         (child,) = (
             int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
         )
-        assert os.readlink(f"/proc/{proc.pid}/cwd") == "/"
+        assert _cwd_becomes(proc.pid, "/"), "the bootloader kept the caller's directory"
         assert os.readlink(f"/proc/{child}/cwd") == str(tmp_path)
         assert b"STATICX_ORIG_CWD=" not in Path(f"/proc/{child}/environ").read_bytes()
     finally:

@@ -36,10 +36,11 @@ def test_version_and_label_pins(aws_env, moto) -> None:
 
 
 def test_json_pointer(aws_env, moto) -> None:
-    """A JSON pointer selects one field of a parameter's value."""
+    """With mode=singleparam (as in vals) a JSON pointer selects inside one parameter."""
     moto.client("ssm").put_parameter(Name="/cfg", Value='{"db": {"port": 5432, "u": "app"}}',
                                       Type="SecureString")
-    extra = {"P": "ref+awsssm://cfg#/db/port", "U": "ref+awsssm://cfg#/db/u"}
+    extra = {"P": "ref+awsssm://cfg?mode=singleparam#/db/port",
+             "U": "ref+awsssm://cfg?mode=singleparam#/db/u"}
     env = child_env(run(aws_env, extra))
     assert (env[b"P"], env[b"U"]) == (b"5432", b"app")
 

@@ -38,6 +38,7 @@ HOP_BY_HOP = frozenset({
     "trailer", "trailers", "transfer-encoding", "upgrade", "expect", "proxy-connection",
 })
 SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
 NO_BODY_STATUSES = frozenset({204, 304})
 
 
@@ -95,6 +96,7 @@ class Call:
     method: str
     path: str
     fault: str | None = None
+    access_key: str = ""  # the SigV4 access key id that signed the request
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,15 @@ class Request:
             if found:
                 return found.group(1)
         return "moto-api" if self.path.startswith("/moto-api") else ""
+
+    @property
+    def access_key(self) -> str:
+        """Return the access key id from the SigV4 Authorization header (or presigned URL)."""
+        for text in (self.header("Authorization"), self.query.get("X-Amz-Credential")):
+            found = ACCESS_KEY.search(text or "") or ACCESS_KEY.search(f"Credential={text or ''}")
+            if found:
+                return found.group(1)
+        return ""
 
     @property
     def operation(self) -> str:
@@ -412,7 +423,7 @@ class Proxy:
                     chosen = rule
                     break
             self._calls.append(Call(req.service, req.operation, req.method, req.path,
-                                    chosen.action if chosen else None))
+                                    chosen.action if chosen else None, req.access_key))
         return delay, chosen
 
     def deny_rule(self, req: Request, headers: Message) -> Rule | None:

@@ -99,7 +99,7 @@ def test_render_results_has_every_section() -> None:
 def test_render_readme_and_splice() -> None:
     """The README block goes between the markers, added once, replaced later."""
     block = report.render_readme(fake_data(1100.0))
-    assert "| `dist/injector` | **150** (149-151) | **420** (419-421) | 71.0 |" in block
+    assert "| `dist/injector` | **150** (149-151) | **420** (419-421) | - | - | 71.0 |" in block
     assert "2.20x the time of one" in block
     assert "**NO**" in block
     readme = "# injector\n\ntext\n"
@@ -111,3 +111,26 @@ def test_render_readme_and_splice() -> None:
     assert f"{report.START}\nnew\n{report.END}" in twice
     assert twice.endswith("\n## After\n")
     assert twice.count("## Performance") == 1
+
+
+def test_speed_checks_and_ratio_columns() -> None:
+    """Issue 15's targets: ratios to the boto3 scripts in the same table, and the item line."""
+    data = fake_data(hundred_ms=500.0)
+    data["one_secret"].append(_proc("boto3 script (bench/boto3_fetch.py)", 600.0))
+    data["services"] = [{"service": "ssm", "what": "one SSM SecureString",
+                         "rows": [_proc("dist/injector", 400.0),
+                                  _proc("boto3 script (bench/boto3_ssm.py)", 400.0)]}]
+    data["items"] = {"stock": _s(300.0), "gc paused": _s(295.0), "docs stub": _s(285.0),
+                     "docs + http2 stubs": _s(280.0), "stubs + trimmed models": _s(200.0)}
+    data["items"]["stock"]["instructions"] = 1000e6
+    data["items"]["gc paused"]["instructions"] = 900e6
+    checks = {c["what"]: c for c in report.speed_checks(data)}
+    assert checks["one S3 secret, x of bench/boto3_fetch.py"]["value"] == 0.7
+    assert checks["one S3 secret, x of bench/boto3_fetch.py"]["ok"]
+    assert not checks["one SSM SecureString, x of its boto3 script"]["ok"]
+    assert "| **420** (419-421) | 0.70 |" in report.render_results(data)
+    assert "0.70" in report.render_readme(data)
+    line = report.items_line(data)
+    assert "stub 10 ms" in line
+    assert "then gc.freeze() 5 ms (100 M instructions, 10.0%)" in line
+    assert "in all 100 of 300 ms" in line

@@ -1,0 +1,201 @@
+"""The botocore session injector uses: what is imported and loaded, and when; nothing else.
+
+botocore stays the credential chain, the signer, the retries and the parser. Two things
+are changed, both measured in bench/results.md:
+
+- ``botocore.docs`` (docstrings for ``help()``; imported by botocore.client, .waiter and
+  .handlers) is replaced by a stub before botocore is imported. Its stand-ins can be
+  created and registered, as botocore does at import and client creation, but rendering
+  a docstring or calling a docs handler raises StubbedOutError.
+- ``urllib3.http2`` (opt-in HTTP/2, which botocore never turns on) is replaced by a
+  package that holds only its real ``probe`` submodule (urllib3.connection imports it):
+  the real package imports importlib.metadata (zipfile, csv, email...) just to check h2's
+  version. Its two functions raise StubbedOutError.
+- The cyclic garbage collector is paused while botocore is imported (see below).
+- Service models and endpoint rule sets of the services injector calls come from
+  ``injector/_models`` (packaging/trim_models.py generates them at build time from the
+  pinned botocore's own files: only the operations called, no documentation) when that
+  directory exists and was made from this very botocore version; otherwise, and for every
+  other service (sts, sso, ... of the credential chain), botocore's own data is used.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib.util
+import json
+import os
+import sys
+import types
+from pathlib import Path
+from typing import Any, NoReturn, Self, SupportsIndex
+
+STUBBED = ("botocore.docs", "botocore.docs.docstring", "botocore.docs.utils")
+HTTP2 = "urllib3.http2"
+STUB_DOC = "injector's stub of botocore.docs (injector.backends.boto)"
+MODELS_DIR = Path(__file__).resolve().parent.parent / "_models"
+TRIMMED_TYPES = ("service-2", "endpoint-rule-set-1")
+
+
+class StubbedOutError(RuntimeError):
+    """A stubbed botocore module was used: injector's paths must never get here."""
+
+
+def _refuse(*_args: object, **_kwargs: object) -> NoReturn:
+    msg = "botocore.docs is stubbed out in injector (docstrings are not available)"
+    raise StubbedOutError(msg)
+
+
+def _refuse_http2(*_args: object, **_kwargs: object) -> NoReturn:
+    msg = "urllib3.http2 is stubbed out in injector (HTTP/2 is not available)"
+    raise StubbedOutError(msg)
+
+
+class _LazyDocstring(str):
+    """Stands in for botocore's lazily rendered docstrings: empty, and rendering fails."""
+
+    __slots__ = ()
+
+    def __new__(cls, *_args: object, **_kwargs: object) -> Self:
+        """Accept botocore's docstring arguments and keep none of them."""
+        return super().__new__(cls)
+
+    def expandtabs(self, tabsize: SupportsIndex = 8) -> NoReturn:  # noqa: ARG002 - str's signature
+        """Fail: help() renders a docstring through expandtabs."""
+        _refuse()
+
+    def __str__(self) -> NoReturn:  # noqa: PLE0307 - it never returns: it raises
+        """Fail: rendering the docstring."""
+        _refuse()
+
+    __repr__ = __str__
+
+
+class _DocsHandler:
+    """Stands in for botocore.docs.utils' handler classes: every method fails when called."""
+
+    def __init__(self, *_args: object, **_kwargs: object) -> None:
+        """Accept the documentation botocore would have added, and drop it."""
+
+    def __getattr__(self, name: str) -> Any:  # noqa: ANN401 - any bound handler
+        """Return a callable that fails (botocore registers these for docs.* events)."""
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _refuse
+
+
+def install_stubs() -> tuple[bool, bool]:
+    """Put each stub into sys.modules unless its real module is imported; say which went in."""
+    docs = not any(name in sys.modules for name in STUBBED)
+    if docs:
+        _stub_docs()
+    http2 = not any(name in sys.modules for name in (HTTP2, "urllib3.connection"))
+    return docs, http2 and _stub_http2()
+
+
+def _stub_http2() -> bool:
+    spec = importlib.util.find_spec("urllib3")
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    package = types.ModuleType(HTTP2, "injector's stub of urllib3.http2 (probe is real)")
+    package.__path__ = [os.path.join(spec.submodule_search_locations[0], "http2")]
+    package.__package__ = HTTP2
+    package.inject_into_urllib3 = _refuse_http2  # type: ignore[attr-defined]
+    package.extract_from_urllib3 = _refuse_http2  # type: ignore[attr-defined]
+    sys.modules[HTTP2] = package
+    return True
+
+
+def _stub_docs() -> None:
+    package = types.ModuleType("botocore.docs", STUB_DOC)
+    package.__path__ = []  # a package with no files: any other submodule fails to import
+    docstring = types.ModuleType("botocore.docs.docstring", "injector's stub")
+    for name in (
+        "LazyLoadedDocstring",
+        "ClientMethodDocstring",
+        "WaiterDocstring",
+        "PaginatorDocstring",
+    ):
+        setattr(docstring, name, _LazyDocstring)
+    utils = types.ModuleType("botocore.docs.utils", "injector's stub")
+    for name in (
+        "AppendParamDocumentation",
+        "AutoPopulatedParam",
+        "DocumentModifiedShape",
+        "HideParamFromOperations",
+    ):
+        setattr(utils, name, _DocsHandler)
+    package.docstring = docstring  # type: ignore[attr-defined]
+    package.utils = utils  # type: ignore[attr-defined]
+    sys.modules.update({m.__name__: m for m in (package, docstring, utils)})
+
+
+install_stubs()
+# Importing botocore allocates ~100k long-lived objects (modules, functions, classes): the
+# cyclic collector would walk them again and again for nothing. It is off while they are
+# made, then they are frozen out of its way (gc.freeze) and it runs as usual afterwards.
+_GC_WAS_ON = gc.isenabled()
+gc.disable()
+
+import botocore  # noqa: E402 - after the stubs
+import botocore.session  # noqa: E402
+from botocore.loaders import Loader, instance_cache  # noqa: E402
+
+gc.freeze()
+if _GC_WAS_ON:
+    gc.enable()
+
+
+def trimmed_services(models_dir: Path) -> dict[str, str]:
+    """Return {service: api version} of *models_dir*, empty unless it fits this botocore."""
+    try:
+        manifest = json.loads((models_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if manifest.get("botocore") != botocore.__version__:
+        return {}
+    return {name: entry["api_version"] for name, entry in manifest["services"].items()}
+
+
+class TrimmedLoader(Loader):  # type: ignore[misc]  # botocore is untyped
+    """botocore's Loader, reading the trimmed models of *services* from *models_dir*."""
+
+    def __init__(
+        self, models_dir: Path, services: dict[str, str], data_path: str | None = None
+    ) -> None:
+        """Search botocore's usual paths (``AWS_DATA_PATH`` first) for all but *services*."""
+        extra = None
+        if data_path is not None:  # as botocore.loaders.create_loader reads it
+            extra = [os.path.expanduser(os.path.expandvars(p)) for p in data_path.split(os.pathsep)]
+        super().__init__(extra_search_paths=extra)
+        self._models_dir = models_dir
+        self._trimmed = services
+
+    @instance_cache  # type: ignore[untyped-decorator]
+    def load_service_model(
+        self, service_name: str, type_name: str, api_version: str | None = None
+    ) -> Any:  # noqa: ANN401 - botocore's model dict
+        """Return the trimmed model when there is one, else what botocore would load."""
+        version = self._trimmed.get(service_name)
+        if version and type_name in TRIMMED_TYPES and api_version in {None, version}:
+            path = self._models_dir / service_name / version / type_name
+            found = self.file_loader.load_file(str(path))
+            if found is not None:
+                return found
+        return super().load_service_model(service_name, type_name, api_version)
+
+
+def new_session(models_dir: Path | None = None) -> Any:  # noqa: ANN401 - botocore session
+    """Return a botocore session that loads the trimmed models when they fit.
+
+    ``AWS_DATA_PATH`` and ``~/.aws/models`` still apply to every other service; for the
+    trimmed ones the frozen binary has no other model (botocore's files are left out).
+    """
+    session = botocore.session.get_session()
+    services = trimmed_services(models_dir or MODELS_DIR)
+    if services:
+        loader = TrimmedLoader(
+            models_dir or MODELS_DIR, services, session.get_config_variable("data_path")
+        )
+        session.register_component("data_loader", loader)
+    return session
