@@ -142,7 +142,7 @@ class AgentProcess:
             self.socket.unlink()
         with contextlib.suppress(OSError):
             self.directory.rmdir()
-        for path in (self.config,):
+        for path in (self.config, self.log_path):
             with contextlib.suppress(OSError):
                 path.unlink()
 
