@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 
     from injector.config import Config
 
-RESERVED = ("exec", "check", "put", "encrypt", "copy", "scan", "version", "help")
+RESERVED = ("exec", "check", "put", "encrypt", "copy", "scan", "agent", "version", "help")
 # Commands that hold a secret value: core dumps off and not dumpable before the first byte.
-HOLDS_VALUES = frozenset({"check", "put", "encrypt", "scan"})
+HOLDS_VALUES = frozenset({"check", "put", "encrypt", "scan", "agent"})
 SEED_NAME = "secret_squirrel"
 SEED_ENTRYPOINT = "/bin/dockerstart"
 USAGE = """\
@@ -34,6 +34,8 @@ usage: injector [OPTIONS] [--] COMMAND [ARG...]
        injector copy DEST
        injector scan TARGET [--format text|json|sarif] [--fail-on LEVEL] [--policy FILE]
                     [--known-from FILE] [--baseline FILE] [--write-baseline FILE] ...
+       injector agent serve|check-config|doctor [--config PATH|REFERENCE] [--json]
+       injector agent whoami   (in a container: what the host agent sees)
        injector version | help
 
 Fetches the secrets that environment variables refer to (ref+s3://, ref+awsssm://,

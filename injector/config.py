@@ -59,6 +59,15 @@ def _format(raw: str) -> str:
     return parsers.choice(raw, ("json", "console"))
 
 
+def _agent_url(raw: str) -> str | None:
+    text = raw.strip()
+    if not text:
+        return None
+    if not text.startswith("unix:///") or "\x00" in text:
+        raise parsers.BadValueError(f"expected unix:///PATH, not {raw[:64]!r}")
+    return text
+
+
 LEVELS = ("debug", "info", "warning", "error")
 _BOOL = parsers.boolean
 OPTIONS: tuple[Option, ...] = (
@@ -159,6 +168,14 @@ OPTIONS: tuple[Option, ...] = (
         _byte_count,
     ),
     Option(
+        "--agent",
+        "INJECTOR_AGENT",
+        "agent",
+        True,
+        "get the secrets from the host agent at unix:///PATH (no AWS in the container)",
+        _agent_url,
+    ),
+    Option(
         "--file-mode",
         "INJECTOR_FILE_MODE",
         "file_mode",
@@ -195,6 +212,7 @@ class Config(NamedTuple):
     max_secret_bytes: int = 16 * 1024 * 1024
     file_mode: int = 0o400
     file_owner: tuple[int, int] | None = None
+    agent: str | None = None
 
 
 def from_environment(environ: Mapping[str, str]) -> Config:

@@ -21,6 +21,10 @@ def run(config: Config, command: Sequence[str], environ: Mapping[str, str]) -> N
     """Resolve every secret the environment asks for, then exec *command*."""
     started = time.monotonic()
     environ = launchers.cleanup(environ)
+    if config.agent:
+        from injector.agent.client import run as agent_run  # noqa: PLC0415 - agent mode only
+
+        agent_run(config, command, environ)
     the_plan = plan.build(environ, config)
     executable = locate(command, environ, the_plan.drop, config)
     if not the_plan:

@@ -43,6 +43,7 @@ requests==2.34.2
 charset-normalizer==3.5.3
 idna==3.20
 unidiff==1.0.1
+docker==7.2.0
 "
 
 rm -rf "$WORK"
