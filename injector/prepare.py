@@ -274,6 +274,7 @@ class _Builder:
             msg = f"env-file is {len(data)} bytes, above INJECTOR_MAX_SECRET_BYTES"
             raise BadDataError(msg, reference=str(ref))
         found = envfile.parse(data, reference=str(ref), deadline=self.deadline)
+        _fits_execve(found, str(ref))
         pairs = [(name, Secret(value)) for name, value in found]
         for _, secret in pairs:
             log.register_secret(secret.reveal())
@@ -283,7 +284,9 @@ class _Builder:
     def _expand(self, ref: Reference, pairs: Iterable[tuple[str, Secret]]) -> None:
         """Add expanded variables; two sources that yield one name are an error, not last-wins."""
         mine: dict[str, Secret] = {}
-        for name, secret in pairs:
+        for count, (name, secret) in enumerate(pairs):
+            if count % 1024 == 1023:  # noqa: PLR2004 - a look at the clock now and then
+                self.deadline.check(str(ref))
             check_env(name, secret.reveal(), reference=str(ref))
             mine[name] = secret  # within one file, the last line for a name wins (dotenv)
         for name, secret in mine.items():
@@ -294,6 +297,16 @@ class _Builder:
             self.expanded[name] = (secret, str(ref))
 
 
-def environment_names(prepared: Prepared) -> Mapping[str, Secret]:
-    """Return the explicit and expanded variables together (explicit ones win)."""
-    return {**prepared.expanded, **prepared.env}
+def _fits_execve(pairs: list[tuple[str, bytes]], reference: str) -> None:
+    """Refuse at once what execve could never take: more bytes than ARG_MAX in all."""
+    total = sum(len(name) + len(value) + 2 for name, value in pairs)
+    if total > _arg_max():
+        msg = f"the env-file gives {len(pairs)} variables, {total} bytes: above ARG_MAX"
+        raise BadDataError(msg, reference=reference)
+
+
+def _arg_max() -> int:
+    try:
+        return max(os.sysconf("SC_ARG_MAX"), MAX_ENV_STRING)
+    except (OSError, ValueError):
+        return 2 * 1024 * 1024
