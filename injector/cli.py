@@ -202,7 +202,7 @@ def _exec(config: Config, command: list[str], environ: Mapping[str, str]) -> int
 def _version() -> int:
     from injector.buildinfo import describe  # noqa: PLC0415
 
-    sys.stdout.write("\n".join(describe()) + "\n")
+    log.write_stdout("\n".join(describe()) + "\n")
     return 0
 
 
@@ -211,7 +211,7 @@ def _help() -> int:
         f"  {o.flag + (' VALUE' if o.takes_value else ''):<26} {o.variable:<28} {o.help}"
         for o in settings.OPTIONS
     ]
-    sys.stdout.write(USAGE + "\n".join(rows) + "\n  --version, -h/--help\n")
+    log.write_stdout(USAGE + "\n".join(rows) + "\n  --version, -h/--help\n")
     return 0
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import TYPE_CHECKING
+
+from injector import log
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -42,13 +43,13 @@ def check_config(origin: str, *, as_json: bool) -> int:
             "policies": [{"name": name, "variables": names} for name, names in rules],
             "ambiguous": [list(pair) for pair in ambiguous],
         }
-        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+        log.write_stdout(json.dumps(report, indent=2) + "\n")
     else:
         for name, names in rules:
-            sys.stdout.write(f"policy {name}: {', '.join(names)}\n")
+            log.write_stdout(f"policy {name}: {', '.join(names)}\n")
         for one, other in ambiguous:
-            sys.stdout.write(f"ambiguous: a container could match both {one} and {other}\n")
-        sys.stdout.write("ok\n" if not ambiguous else "not ok\n")
+            log.write_stdout(f"ambiguous: a container could match both {one} and {other}\n")
+        log.write_stdout("ok\n" if not ambiguous else "not ok\n")
     return 0 if not ambiguous else CONFIG
 
 
@@ -58,5 +59,5 @@ def whoami(config: Config) -> int:
     from injector.deadline import Deadline  # noqa: PLC0415
 
     seen = client.whoami(config.agent or client.DEFAULT_URL, Deadline(config.timeout))
-    sys.stdout.write(json.dumps(seen, indent=2, sort_keys=True) + "\n")
+    log.write_stdout(json.dumps(seen, indent=2, sort_keys=True) + "\n")
     return 0

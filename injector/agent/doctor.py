@@ -12,9 +12,9 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from typing import NamedTuple
 
+from injector import log
 from injector.agent import identity
 from injector.agent import policy as policies
 from injector.errors import InjectorError
@@ -48,10 +48,10 @@ def doctor(origin: str, *, as_json: bool) -> int:
         firewall(_rules()),
     ]
     if as_json:
-        sys.stdout.write(json.dumps([c._asdict() for c in checks], indent=2) + "\n")
+        log.write_stdout(json.dumps([c._asdict() for c in checks], indent=2) + "\n")
     else:
         for check in checks:
-            sys.stdout.write(f"{check.status:<4}  {check.name}: {check.detail}\n")
+            log.write_stdout(f"{check.status:<4}  {check.name}: {check.detail}\n")
     return 78 if any(c.status == "fail" for c in checks) else 0
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import sys
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -37,7 +36,7 @@ def main(config: Config, flags: Mapping[str, str | None], args: Sequence[str]) -
     value = read_value(flags.get("--from-file"), config)
     log.register_secret(value)
     blob = _encrypt(config, key, value, encryption_context)
-    sys.stdout.write(reference(blob, encryption_context, key_region(key)) + "\n")
+    log.write_stdout(reference(blob, encryption_context, key_region(key)) + "\n")
     log.info("encrypted", key=key, bytes=len(value))
     return 0
 
