@@ -96,6 +96,9 @@ class Clients:
             return self._clients[key]
 
     def _region(self, service: str, reference: str | None) -> str:
+        """``?region=`` came first; then the environment, a ``?profile=``'s own, IMDS."""
+        if self._default_region is None and self.auth is not None:
+            self._default_region = self.auth.profile_region()
         if self._default_region is None and not self._metadata_region_done:
             self._metadata_region_done = True
             self._default_region = _metadata_region(self._session)

@@ -41,6 +41,17 @@ class Auth:
         parts = [f"profile {self.profile}"] if self.profile else []
         return ", ".join([*parts, *([f"role {self.role_arn}"] if self.role_arn else [])])
 
+    def profile_region(self) -> str | None:
+        """Return the profile's own ``region`` setting (None without a profile or setting)."""
+        if not self.profile:
+            return None
+        with self._lock:
+            if not self._profile_set:
+                use_profile(self._session, self.profile)  # raises ConfigError each time
+                self._profile_set = True
+            region = self._session.get_config_variable("region")
+        return str(region) if region else None
+
     def client_kwargs(self, region: str, config: BotoConfig) -> dict[str, str]:
         """Return the static keys a client must sign with ({} for a profile only)."""
         with self._lock:

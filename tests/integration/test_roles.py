@@ -95,6 +95,36 @@ def test_profile_signs_with_that_profiles_keys(aws_env, seed, proxy, tmp_path) -
     assert signers(proxy, "GetParameters") == {"otherkey", "testing"}
 
 
+def test_profile_region_applies_when_the_environment_names_none(aws_env, seed, proxy, tmp_path):
+    """A ?profile= reference uses the profile's region when AWS_REGION is unset (as the CLI)."""
+    import boto3
+
+    west = boto3.client(
+        "ssm",
+        region_name="us-west-2",
+        endpoint_url=aws_env["AWS_ENDPOINT_URL"],
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106 - moto's fake key
+    )
+    west.put_parameter(Name="/prof/region", Value="west-value", Type="SecureString")
+    config = tmp_path / "config"
+    config.write_text("[profile other]\nregion = us-west-2\n")
+    credentials = tmp_path / "credentials"
+    credentials.write_text(
+        "[other]\naws_access_key_id = otherkey\naws_secret_access_key = othersecret\n"
+    )
+    env = {k: v for k, v in aws_env.items() if k not in {"AWS_REGION", "AWS_DEFAULT_REGION"}}
+    extra = {
+        "AWS_ENDPOINT_URL": proxy.url,
+        "AWS_CONFIG_FILE": str(config),
+        "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "P": "ref+awsssm://prof/region?profile=other",
+    }
+    assert child_env(run(env, extra))[b"P"] == b"west-value"
+    assert {c.region for c in proxy.calls() if c.operation == "GetParameters"} == {"us-west-2"}
+
+
 def test_unknown_profile_is_78(aws_env, seed) -> None:
     """An unknown profile is exit 78 naming it (no fallback to other credentials)."""
     seed.parameter("/prof/two", "profile-two-value")

@@ -53,6 +53,7 @@ HOP_BY_HOP = frozenset(
 )
 SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
+REGION = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/]+)/")
 NO_BODY_STATUSES = frozenset({204, 304})
 
 
@@ -139,6 +140,7 @@ class Call:
     fault: str | None = None
     access_key: str = ""  # the SigV4 access key id that signed the request
     body: bytes = b""
+    region: str = ""  # the SigV4 credential scope's region
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,15 @@ class Request:
             if found:
                 return found.group(1)
         return "moto-api" if self.path.startswith("/moto-api") else ""
+
+    @property
+    def region(self) -> str:
+        """Return the region of the SigV4 credential scope (or presigned URL), or ``""``."""
+        for text in (self.header("Authorization"), self.query.get("X-Amz-Credential")):
+            found = REGION.search(text or "") or REGION.search(f"Credential={text or ''}")
+            if found:
+                return found.group(1)
+        return ""
 
     @property
     def access_key(self) -> str:
@@ -501,6 +512,7 @@ class Proxy:
                     chosen.action if chosen else None,
                     req.access_key,
                     req.body,
+                    req.region,
                 )
             )
         return delay, chosen
