@@ -21,20 +21,6 @@ if TYPE_CHECKING:
     from injector.config import Config
     from injector.scan.model import Finding, Image
 
-FLAGS: dict[str, bool] = {
-    "--format": True,
-    "--output": True,
-    "--fail-on": True,
-    "--policy": True,
-    "--baseline": True,
-    "--write-baseline": True,
-    "--config": True,
-    "--known-from": True,
-    "--max-file-size": True,
-    "--jobs": True,
-    "--no-cache": False,
-    "--skip-layers-of": True,
-}
 FORMATS = ("text", "json", "sarif")
 MAX_JOBS = 64
 

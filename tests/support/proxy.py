@@ -168,32 +168,29 @@ class Request:
         lname = name.lower()
         return next((v for k, v in self.headers if k.lower() == lname), None)
 
+    def _credential(self, pattern: re.Pattern[str]) -> str:
+        """Return *pattern*'s group from the SigV4 Authorization header or presigned URL."""
+        for text in (self.header("Authorization"), self.query.get("X-Amz-Credential")):
+            found = pattern.search(text or "") or pattern.search(f"Credential={text or ''}")
+            if found:
+                return found.group(1)
+        return ""
+
     @property
     def service(self) -> str:
         """Return the SigV4 credential scope's service, or ``moto-api``, or ``""``."""
-        for text in (self.header("Authorization"), self.query.get("X-Amz-Credential")):
-            found = SCOPE.search(text or "") or SCOPE.search(f"Credential={text or ''}")
-            if found:
-                return found.group(1)
-        return "moto-api" if self.path.startswith("/moto-api") else ""
+        service = self._credential(SCOPE)
+        return service or ("moto-api" if self.path.startswith("/moto-api") else "")
 
     @property
     def region(self) -> str:
-        """Return the region of the SigV4 credential scope (or presigned URL), or ``""``."""
-        for text in (self.header("Authorization"), self.query.get("X-Amz-Credential")):
-            found = REGION.search(text or "") or REGION.search(f"Credential={text or ''}")
-            if found:
-                return found.group(1)
-        return ""
+        """Return the region of the SigV4 credential scope, or ``""``."""
+        return self._credential(REGION)
 
     @property
     def access_key(self) -> str:
-        """Return the access key id from the SigV4 Authorization header (or presigned URL)."""
-        for text in (self.header("Authorization"), self.query.get("X-Amz-Credential")):
-            found = ACCESS_KEY.search(text or "") or ACCESS_KEY.search(f"Credential={text or ''}")
-            if found:
-                return found.group(1)
-        return ""
+        """Return the access key id that signed the request, or ``""``."""
+        return self._credential(ACCESS_KEY)
 
     @property
     def operation(self) -> str:
