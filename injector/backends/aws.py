@@ -47,6 +47,7 @@ class Clients:
         self.deadline = deadline
         self._max_pool = self.max_pool = max_pool
         self._lock = threading.Lock()
+        self._create_lock = threading.Lock()
         self._clients: dict[tuple[str, str], Any] = {}
         self._session = new_session()
         self._session.user_agent_extra = f"injector/{__version__}"
@@ -69,10 +70,14 @@ class Clients:
         """Return the client for *service* in *region* (or the default region)."""
         with self._lock:
             resolved = region or self._region(service, reference)
-            key = (service, resolved)
-            if key not in self._clients:
-                self._clients[key] = self._create(service, resolved)
-            return self._clients[key]
+        key = (service, resolved)
+        client = self._clients.get(key)  # made clients are handed out without waiting
+        if client is None:
+            with self._create_lock:  # one creation at a time: botocore's session is shared
+                client = self._clients.get(key)
+                if client is None:
+                    client = self._clients[key] = self._create(service, resolved)
+        return client
 
     def _region(self, service: str, reference: str) -> str:
         if self._default_region is None and not self._metadata_region_done:
