@@ -38,6 +38,7 @@ ITEM_LABELS = {
     "docs stub": "botocore.docs replaced by a stub",
     "docs + http2 stubs": "urllib3.http2 replaced by a stub (no importlib.metadata)",
     "stubs + trimmed models": "trimmed service models (only the operations called)",
+    "+ precompiled regexes": "botocore's and urllib3's regular expressions precompiled at build",
 }
 
 Stats = dict[str, float]
@@ -351,6 +352,8 @@ def render_results(data: Data) -> str:  # noqa: C901, PLR0915 - one linear docum
         ["peak RSS, no references (MB)", fmt_stats(size.get("rss_none"), 1)],
         ["peak RSS, one S3 secret (MB)", fmt_stats(size.get("rss_s3"), 1)],
         ["build time", size.get("build", "-")],
+        *[[f"written to TMPDIR per start, `{name}` (MB)",
+           fmt(written / 1e6, 2)] for name, written in size.get("extracted_bytes", {}).items()],
     ])
 
     out += ["", "## 5. Cold container start (Docker, busybox image)", ""]
