@@ -176,6 +176,8 @@ def items_line(data: Data) -> str:
     parts, previous = [], items.get("stock", {}).get("median", math.nan)
     before = items.get("stock", {}).get("instructions")
     for key, label in ITEM_LABELS.items():
+        if key not in items:  # measured before this item existed
+            continue
         now = items.get(key, {}).get("median", math.nan)
         counted = items.get(key, {}).get("instructions")
         extra = ""
