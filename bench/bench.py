@@ -617,6 +617,26 @@ def scaling_analysis(timeline: list[dict[str, Any]], rows: list[dict[str, Any]])
     return lines
 
 
+def extracted_bytes(binary: Path) -> int | None:
+    """Return the bytes both launchers write to TMPDIR at one start (no references)."""
+    listing = 'find "$TMPDIR" -type f -printf "%s\\n"'
+    with tempfile.TemporaryDirectory(prefix="bench-extract-") as tmp:
+        done = subprocess.run(
+            [str(binary), "/bin/sh", "-c", listing],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={
+                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                "TMPDIR": tmp,
+                "AWS_EC2_METADATA_DISABLED": "true",
+            },
+        )
+    if done.returncode != 0:
+        return None
+    return sum(int(size) for size in done.stdout.split())
+
+
 def section_size(
     startup: list[dict[str, Any]], one: list[dict[str, Any]], build: bool
 ) -> dict[str, Any]:
@@ -634,6 +654,12 @@ def section_size(
         result["version"] = (ver.stdout.strip().splitlines() or ["?"])[0]
         result["rss_none"] = next((r["rss"] for r in startup if r["name"] == "dist/injector"), None)
         result["rss_s3"] = next((r["rss"] for r in one if r["name"] == "dist/injector"), None)
+    written = {
+        name: extracted_bytes(path)
+        for name, path in [(report.BINARY, BINARY)] + [(report.BASELINE, b) for b in BASELINE]
+        if path.exists()
+    }
+    result["extracted_bytes"] = {name: n for name, n in written.items() if n is not None}
     if build:
         log("timing make binary-local")
         start = time.perf_counter()

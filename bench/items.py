@@ -7,7 +7,7 @@ round, and reports the CPU time (user+sys of that interpreter, less noisy than w
 a shared machine) from its first line to two created clients; no request is sent.
 Variants, each adding one item to the previous: stock botocore; + the cyclic GC paused
 while botocore is imported; + the botocore.docs stub; + the urllib3.http2 stub; + the
-trimmed models (injector's session as it runs).
+trimmed models; + the precompiled regular expressions (injector's session as it runs).
 With ``--instructions`` each variant also runs once under valgrind's callgrind, whose
 instruction count is the same from run to run even on a busy machine.
 """
@@ -29,12 +29,34 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VARIANTS = ("stock", "gc paused", "docs stub", "docs + http2 stubs", "stubs + trimmed models")
+VARIANTS = (
+    "stock",
+    "gc paused",
+    "docs stub",
+    "docs + http2 stubs",
+    "stubs + trimmed models",
+    "+ precompiled regexes",
+)
+REGEXES = "regexes_items.py"  # packaging/regex_cache.py's output, in the temporary directory
+
+
+def _regexes(variant: str, models: str) -> None:
+    """Give boto.py the precompiled regexes for the last variant only (none otherwise)."""
+    module = None
+    if variant == "+ precompiled regexes":
+        import importlib.util  # noqa: PLC0415
+
+        spec = importlib.util.spec_from_file_location("injector._regexes", Path(models) / REGEXES)
+        if spec and spec.loader:
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+    sys.modules["injector._regexes"] = module  # type: ignore[assignment]  # None: not primed
 
 
 def child(variant: str, models: str) -> float:
     """Import and create the clients the way *variant* says; return CPU milliseconds."""
     start = time.process_time()
+    _regexes(variant, models)
     if variant == "docs stub":
         gc.disable()  # as boto would, for this import too
         import urllib3.connection  # noqa: F401, PLC0415 - the real http2 package: no stub for it
@@ -44,7 +66,8 @@ def child(variant: str, models: str) -> float:
 
         gc.enable()
 
-        session = boto.new_session(Path(models)) if "models" in variant else None
+        trimmed = variant.endswith(("models", "regexes"))
+        session = boto.new_session(Path(models)) if trimmed else None
     if variant in {"stock", "gc paused"} or session is None:
         if variant == "gc paused":
             gc.disable()
@@ -95,6 +118,12 @@ def measure(runs: int, *, count: bool = False) -> dict[str, dict[str, float]]:
     samples: dict[str, list[float]] = {v: [] for v in VARIANTS}
     with tempfile.TemporaryDirectory(prefix="bench-items-") as tmp:
         trim_models.generate(Path(tmp))
+        subprocess.run(
+            [sys.executable, str(ROOT / "packaging" / "regex_cache.py"), str(Path(tmp) / REGEXES)],
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
+        )
         env = {
             "PATH": "/usr/bin:/bin",
             "HOME": tmp,

@@ -38,6 +38,7 @@ ITEM_LABELS = {
     "docs stub": "botocore.docs replaced by a stub",
     "docs + http2 stubs": "urllib3.http2 replaced by a stub (no importlib.metadata)",
     "stubs + trimmed models": "trimmed service models (only the operations called)",
+    "+ precompiled regexes": "botocore's and urllib3's regular expressions precompiled at build",
 }
 
 Stats = dict[str, float]
@@ -191,6 +192,8 @@ def items_line(data: Data) -> str:
     parts, previous = [], items.get("stock", {}).get("median", math.nan)
     before = items.get("stock", {}).get("instructions")
     for key, label in ITEM_LABELS.items():
+        if key not in items:  # measured before this item existed
+            continue
         now = items.get(key, {}).get("median", math.nan)
         counted = items.get(key, {}).get("instructions")
         extra = ""
@@ -447,6 +450,10 @@ def render_results(data: Data) -> str:  # noqa: C901, PLR0915 - one linear docum
             ["peak RSS, no references (MB)", fmt_stats(size.get("rss_none"), 1)],
             ["peak RSS, one S3 secret (MB)", fmt_stats(size.get("rss_s3"), 1)],
             ["build time", size.get("build", "-")],
+            *[
+                [f"written to TMPDIR per start, `{name}` (MB)", fmt(written / 1e6, 2)]
+                for name, written in size.get("extracted_bytes", {}).items()
+            ],
         ],
     )
 

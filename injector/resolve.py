@@ -49,7 +49,7 @@ def _batches(refs: Sequence[Reference], clients: Clients) -> list[Batch]:
     for ref in refs:
         key = (ref.source.service, ref.source.auth)
         by_service.setdefault(key, {}).setdefault(ref.source)
-    batches: list[Batch] = []
+    groups: list[list[Batch]] = []
     per_auth: dict[tuple[tuple[str, str], ...], Clients] = {
         (): clients
     }  # one session per distinct profile/role (credentials.py)
@@ -58,8 +58,21 @@ def _batches(refs: Sequence[Reference], clients: Clients) -> list[Batch]:
             per_auth[auth] = Clients(
                 clients.deadline, clients.max_pool, auth, max_bytes=clients.max_bytes
             )
-        batches.extend(backends.load(service).batches(list(sources), per_auth[auth]))
-    return batches
+        groups.append(backends.load(service).batches(list(sources), per_auth[auth]))
+    return interleave(groups)
+
+
+def interleave(groups: Sequence[Sequence[Batch]]) -> list[Batch]:
+    """Order the batches round-robin over the groups (one per service and auth).
+
+    The pool takes batches in this order: each service's first call (and the creation of
+    its client) starts in the first round instead of after every batch of the services
+    listed before it.
+    """
+    ordered: list[Batch] = []
+    for rank in range(max((len(group) for group in groups), default=0)):
+        ordered.extend(group[rank] for group in groups if rank < len(group))
+    return ordered
 
 
 def _fetch_all(

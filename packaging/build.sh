@@ -13,7 +13,8 @@
 #   INJECTOR_BASE_IMAGE the build container's base image, recorded in the build info
 #   STATICX_COMPRESS=1  let staticx xz-compress its archive (smaller, ~0.2 s slower per start)
 #   INJECTOR_SPEC_*     variant knobs read by packaging/injector.spec (measurements only)
-# Outputs: OUTPUT, OUTPUT.sha256, injector/_build.py and injector/_models/ (git-ignored).
+# Outputs: OUTPUT, OUTPUT.sha256, injector/_build.py, injector/_models/ and injector/_regexes.py
+# (git-ignored).
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -92,6 +93,10 @@ EOF
 # The trimmed botocore models (injector/_models, git-ignored) from this botocore's data.
 rm -rf "$ROOT/injector/_models"
 "$PYTHON" "$HERE/trim_models.py" "$ROOT/injector/_models"
+# The regular expressions botocore and urllib3 compile, precompiled (injector/_regexes.py,
+# git-ignored), after the models: creating the clients compiles the rule sets' patterns.
+rm -f "$ROOT/injector/_regexes.py"
+"$PYTHON" "$HERE/regex_cache.py" "$ROOT/injector/_regexes.py"
 
 log "PyInstaller ($("$PYINSTALLER" --version)), SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH"
 rm -rf "$WORK"

@@ -70,6 +70,7 @@ class Clients:
         self.max_bytes = max_bytes
         self._max_pool = self.max_pool = max_pool
         self._lock = threading.Lock()
+        self._create_lock = threading.Lock()
         self._clients: dict[tuple[str, str], Any] = {}
         self._session: Any = None
         self._auth_options = auth
@@ -88,12 +89,19 @@ class Clients:
                     if self._auth_options:
                         self.auth = Auth(self._session, self._auth_options, self.deadline)
                 resolved = region or self._region(service, reference)
-                key = (service, resolved)
-                if key not in self._clients:
-                    self._clients[key] = self._create(service, resolved)
             except boto.BotoCoreError as exc:
                 raise configuration_error(exc, reference) from None
-            return self._clients[key]
+        key = (service, resolved)
+        client = self._clients.get(key)  # made clients are handed out without waiting
+        if client is None:
+            with self._create_lock:  # one creation at a time: botocore's session is shared
+                client = self._clients.get(key)
+                if client is None:
+                    try:
+                        client = self._clients[key] = self._create(service, resolved)
+                    except boto.BotoCoreError as exc:
+                        raise configuration_error(exc, reference) from None
+        return client
 
     def _region(self, service: str, reference: str | None) -> str:
         """``?region=`` came first; then the environment, a ``?profile=``'s own, IMDS."""

@@ -342,3 +342,26 @@ def test_assume_role_uses_sts(
     done = run([binary, "/bin/sh", "-c", 'printf %s "$V"'], env)
     assert done.returncode == 0, done.stderr
     assert done.stdout == b"via-role"
+
+
+def test_shared_libraries_are_written_once(
+    binary: Path, moto: Moto, aws_env: dict[str, str], tmp_path: Path
+) -> None:
+    """OpenSSL and the other extension libraries come from staticx's directory only.
+
+    PyInstaller's directory holds no shared library but libpython (each would be written
+    twice per start), and a fetch, which loads _ssl, _hashlib and pyexpat, still works.
+    """
+    moto.client("s3").put_object(Bucket=BUCKET, Key="libs", Body=b"v")
+    listing = 'find "$TMPDIR" -type f -name "lib*.so*"; printf "V=%s\\n" "$V"'
+    env = {**aws_env, "TMPDIR": str(tmp_path), "V": f"ref+s3://{BUCKET}/libs"}
+    done = run([binary, "/bin/sh", "-c", listing], env)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.decode().splitlines()
+    assert lines[-1] == "V=v"
+    libs = [Path(line) for line in lines[:-1]]
+    pyinstaller = [p.name for p in libs if p.parent.name.startswith("_MEI")]
+    assert pyinstaller == ["libpython3.11.so.1.0"], libs
+    names = [p.name for p in libs]
+    for lib in ("libssl.so.3", "libcrypto.so.3"):
+        assert names.count(lib) == 1, libs
