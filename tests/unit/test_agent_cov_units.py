@@ -132,7 +132,7 @@ def test_parent_and_depth_on_a_fake_proc(tmp_path: Path) -> None:
 # -- decision ----------------------------------------------------------------------------
 
 
-def facts(**changes: Any) -> Facts:  # noqa: ANN401
+def facts(**changes: Any) -> Facts:
     """Return a running container's facts whose init is this process."""
     base = Facts(
         id=CONTAINER,
@@ -181,7 +181,7 @@ def peer() -> identity.Peer:
     return identity.Peer(os.getpid(), os.getuid(), os.getgid(), identity.START_TIME)
 
 
-def refusal(monkeypatch: pytest.MonkeyPatch, engine_: Engine, **patches: Any) -> Denied:  # noqa: ANN401
+def refusal(monkeypatch: pytest.MonkeyPatch, engine_: Engine, **patches: Any) -> Denied:
     """Run identify with cgroup/identity functions patched; return the Denied it raises."""
     monkeypatch.setattr(cgroup, "read", lambda *_a, **_k: f"0::/docker/{CONTAINER}\n")
     for name, value in patches.items():
@@ -192,12 +192,12 @@ def refusal(monkeypatch: pytest.MonkeyPatch, engine_: Engine, **patches: Any) ->
     return denied.value
 
 
-def fails(*_args: object, **_kwargs: object) -> Any:  # noqa: ANN401
+def fails(*_args: object, **_kwargs: object) -> Any:
     """Raise like a /proc entry of a process that exited."""
     raise OSError(3, "No such process")
 
 
-def namespaces(*answers: tuple[int, int]) -> Any:  # noqa: ANN401
+def namespaces(*answers: tuple[int, int]) -> Any:
     """Return a pid_namespace stand-in answering caller, init and ``self`` in turn."""
     order = iter(answers)
     return lambda _pid, _proc="/proc": next(order)
@@ -301,11 +301,11 @@ def test_rules_try_each_iptables(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(doctor.shutil, "which", found.get)
     monkeypatch.setattr(doctor.subprocess, "run", run)
-    rules = doctor._rules()  # noqa: SLF001 - the reader behind the firewall check
+    rules = doctor._rules()
     assert runs == ["/sbin/iptables", "/sbin/iptables-nft"]
     assert doctor.firewall(rules).status == "ok"
     monkeypatch.setattr(doctor.shutil, "which", lambda _tool: None)
-    assert doctor._rules() is None  # noqa: SLF001
+    assert doctor._rules() is None
 
 
 def test_doctor_text_report_on_a_bad_host(
@@ -314,7 +314,7 @@ def test_doctor_text_report_on_a_bad_host(
     """Unreadable namespaces, a silent engine and no pidfd: failing lines, exit 78."""
     real_stat = os.stat
 
-    def stat(path: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
+    def stat(path: Any, *args: Any, **kwargs: Any) -> Any:
         if "/ns/" in str(path):
             raise OSError(13, "Permission denied")
         return real_stat(path, *args, **kwargs)
@@ -380,3 +380,25 @@ def test_policy_validation_errors(text: str, fragment: str) -> None:
         policy.parse(text.encode(), "test")
     assert fragment in error.value.message
 
+
+def test_check_config_json_reports_ambiguity(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """check-config --json lists policies and the ambiguous pair, and exits 78."""
+    second = HEAD.replace('"a"', '"b"').replace("version = 1\n", "")
+    (tmp_path / "agent.toml").write_text(HEAD + second, encoding="utf-8")
+    code = commands.check_config(str(tmp_path / "agent.toml"), as_json=True)
+    report = json.loads(capsys.readouterr().out)
+    assert code == 78
+    assert report["ok"] is False
+    assert report["ambiguous"] == [["a", "b"]]
+    assert report["policies"] == [
+        {"name": "a", "variables": ["A"]},
+        {"name": "b", "variables": ["A"]},
+    ]
+
+
+def test_cgroup_file_with_too_many_lines_is_refused() -> None:
+    """A cgroup file longer than any real one is refused rather than scanned."""
+    with pytest.raises(cgroup.CgroupError, match="too many lines"):
+        cgroup.container_id("0::/\n" * (cgroup.MAX_LINES + 1))
