@@ -263,7 +263,12 @@ def test_old_claims_are_forgotten() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["1970-01-01T00:01:00+00:00", "1970-01-01T01:01:00+01:00", "1969-12-31T23:01:00-01:00"],
+    [
+        "1970-01-01T00:01:00",
+        "1970-01-01T00:01:00+00:00",
+        "1970-01-01T01:01:00+01:00",
+        "1969-12-31T23:01:00-01:00",
+    ],
 )
 def test_parse_time_with_an_offset_and_no_fraction(text: str) -> None:
     """An RFC 3339 time with an explicit offset and no fraction parses (it used to crash)."""
