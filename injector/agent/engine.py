@@ -122,6 +122,8 @@ def parse_time(text: str) -> float:
         fraction, zone = rest[:digits], rest[digits:] or zone
     elif main.endswith("Z"):
         main = main[:-1]
+    elif main[-6:-5] in {"+", "-"}:  # an explicit offset and no fraction
+        main, zone = main[:-6], main[-6:]
     zone = "+00:00" if zone in {"Z", ""} else zone
     stamp = dt.datetime.fromisoformat(main + zone)
     return stamp.timestamp() + (float("0." + fraction) if fraction else 0.0)
