@@ -7,6 +7,7 @@ import http.server
 import io
 import json
 import socketserver
+import tarfile
 import threading
 from pathlib import Path
 
@@ -222,3 +223,33 @@ def test_skip_layers_of_an_engine_image(served, archive, monkeypatch) -> None:
     code, out = _scan(archive, "--format", "json", "--skip-layers-of", "base")
     assert code == 0
     assert json.loads(out)["findings"] == []
+
+
+def test_layer_not_matching_its_diff_id_is_65(tmp_path, capsys) -> None:
+    """A layer whose content differs from the config's diff_id exits 65 naming the layer."""
+    good = si.write_legacy(_image(), tmp_path / "a.tar")
+    bad = tmp_path / "b.tar"
+    with tarfile.open(good) as src, tarfile.open(bad, "w") as dst:
+        for member in src:
+            data = src.extractfile(member).read() if member.isreg() else b""  # type: ignore[union-attr]
+            if b'"diff_ids"' in data:
+                document = json.loads(data)
+                document["rootfs"]["diff_ids"] = ["sha256:" + "0" * 64]
+                data = json.dumps(document).encode()
+            member.size = len(data)
+            dst.addfile(member, io.BytesIO(data))
+    code, _ = _scan(f"docker-archive:{bad}", "--jobs", "1")
+    assert code == 65
+    assert "layer.tar: content does not match diff_id" in capsys.readouterr().err
+
+
+def test_known_from_without_a_reference_is_78(tmp_path, capsys) -> None:
+    """A --known-from file naming no reference is a configuration error (78), no value shown."""
+    (tmp_path / "root").mkdir()
+    known = tmp_path / "known.env"
+    known.write_text("PLAIN=notareference\n")
+    code, _ = _scan(f"dir:{tmp_path / 'root'}", "--known-from", str(known))
+    err = capsys.readouterr().err
+    assert code == 78
+    assert "names no reference" in err
+    assert "notareference" not in err

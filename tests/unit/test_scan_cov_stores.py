@@ -338,3 +338,25 @@ def test_scan_tree_skips_unreadable_entries(tmp_path, detector) -> None:
     result = layers.scan_tree(str(tmp_path), detector, LIMITS)
     assert {"/ok", "/link", "/fifo"} <= result.paths
     assert result.size == len("plain\n")
+
+
+def test_streams_are_readable_and_counting_drains() -> None:
+    """Window and Counting say they read; drain() hashes everything left."""
+    counting = streams.Counting(io.BytesIO(b"abc"), 10, "n")
+    assert counting.readable()
+    assert streams.Window(0, 0, 0).readable()
+    assert counting.drain() == si.digest(b"abc")
+    assert counting.count == len(b"abc")
+
+
+def test_link_cycles_end_as_missing_members(tmp_path, detector) -> None:
+    """A cycle of links is a missing member (65) in an archive and in an export."""
+    members = [_dir("d"), _link("a", "b"), _link("b", "a")]
+    path = tmp_path / "a.tar"
+    path.write_bytes(_tar(members))
+    with pytest.raises(CorruptArchiveError, match="missing from the archive"):
+        blobs.TarStore(str(path)).read("a")
+    store = blobs.StreamStore(io.BytesIO(_tar(members)), detector, LIMITS)
+    assert not store.exists("a")
+    with pytest.raises(CorruptArchiveError, match="missing from the image export"):
+        store.read("a")
