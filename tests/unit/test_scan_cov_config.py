@@ -8,7 +8,7 @@ import tarfile
 
 import pytest
 
-from injector.scan import configscan, known, layers, report, rules, run
+from injector.scan import configscan, findings, known, layers, report, rules, run
 from injector.scan.detect import Detector
 from injector.scan.errors import CorruptArchiveError
 from injector.scan.model import Finding, Image
@@ -141,3 +141,24 @@ def test_layer_keeps_hard_links_and_ignores_devices(detector) -> None:
     assert result.links == {"/srv/copy": "/etc/secret"}
     assert result.paths == {"/dev/null", "/srv/copy"}
     assert result.hits == {}
+
+
+def test_healthcheck_test_is_scanned(detector) -> None:
+    """A Healthcheck's Test command is scanned; harmless ``--level=3`` options are not."""
+    check = {"Test": ["CMD-SHELL", f"probe --level=3 --token {TOKEN}"]}
+    items = _items({"config": {"Healthcheck": check}}, detector)
+    assert [(i.path, i.match.rule.id) for i in items] == [("Healthcheck", "github-token")]
+
+
+def test_config_findings_without_a_usable_name_or_layer(detector) -> None:
+    """A label name that is no variable name gets no fix-it; a leading empty_layer maps to none."""
+    config = {
+        "config": {"Labels": {"api token": TOKEN}},
+        "history": [{"empty_layer": True, "created_by": f"|1 GH_TOKEN={TOKEN} /bin/sh -c true"}],
+    }
+    found = findings.from_config(Image(config, []), detector, "scan-fixture:latest")
+    label = next(f for f in found if f.source == "config-label")
+    assert label.suggestion is None
+    arg = next(f for f in found if f.source == "history")
+    assert arg.layer_index is None
+    assert TOKEN not in (arg.created_by or "")
