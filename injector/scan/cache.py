@@ -79,7 +79,8 @@ def _load(data: dict[str, object], diff_id: str) -> LayerScan:
     if data["diff_id"] != diff_id:
         raise ValueError(diff_id)
     hits = data["hits"]
-    assert isinstance(hits, dict)  # noqa: S101 - caught as TypeError/AssertionError below
+    if not isinstance(hits, dict):
+        raise TypeError(diff_id)  # a corrupt entry is a miss (an assert would escape get())
     return LayerScan(
         diff_id=diff_id,
         paths=set(data["paths"]),  # type: ignore[call-overload]
