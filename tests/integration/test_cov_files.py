@@ -252,3 +252,22 @@ def test_mountinfo_unreadable_or_odd(monkeypatch: pytest.MonkeyPatch) -> None:
     assert files._mountinfo_type("/anything") == "tmpfs"
     content.clear()
     assert files._mountinfo_type("/anything") is None
+
+
+def test_exec_failure_removes_the_delivered_files(shm: Path) -> None:
+    """When the target cannot be exec'd after the files were written, they are removed (127)."""
+    import signal
+
+    from injector import run
+    from injector.errors import TargetNotFoundError
+    from injector.prepare import Prepared
+
+    prepared = Prepared({}, {}, dict(SECRET), frozenset())
+    previous = signal.getsignal(signal.SIGPIPE)
+    try:
+        with pytest.raises(TargetNotFoundError) as caught:
+            run.deliver(prepared, {}, Config(secrets_dir=str(shm)), ["gone"], str(shm / "gone"))
+    finally:
+        signal.signal(signal.SIGPIPE, previous)
+    assert caught.value.exit_code == 127
+    assert os.listdir(shm) == []

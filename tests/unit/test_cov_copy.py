@@ -91,3 +91,14 @@ def test_copy_unfrozen_is_78(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert caught.value.exit_code == 78
     assert "built binary" in str(caught.value)
     assert os.listdir(tmp_path) == []
+
+
+def test_copy_through_the_cli_exit_codes(program: Path, tmp_path: Path) -> None:
+    """From the command line: copy succeeds with 0, a bad DEST is 78, no DEST is 64."""
+    from injector import cli
+
+    assert cli.main(["injector", "copy", str(tmp_path / "inj")]) == 0
+    assert (tmp_path / "inj").read_bytes() == PAYLOAD
+    assert cli.main(["injector", "copy", str(tmp_path / "missing" / "inj")]) == 78
+    assert cli.main(["injector", "copy"]) == 64
+    assert _leftovers(tmp_path) == []
