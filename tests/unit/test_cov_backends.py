@@ -40,7 +40,7 @@ URL = "http://127.0.0.1:9"
     ],
 )
 def test_translate(exc: Exception, error: type[Exception], start: str) -> None:
-    """botocore failures map to the documented error class, with a one-line message."""
+    """Failures of botocore map to the documented error class, with a one-line message."""
     found = translate(exc, "ref")
     assert isinstance(found, error)
     assert str(found).startswith(start)

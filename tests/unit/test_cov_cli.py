@@ -8,7 +8,7 @@ from injector import cli
 
 
 def test_stderr_with_its_reader_gone_drops_writes() -> None:
-    """A write to a stderr whose reader went away is dropped (never an error), and so are later ones."""
+    """A write to a stderr whose reader went away is dropped, never raised, as are later ones."""
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:

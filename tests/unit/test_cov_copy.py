@@ -17,7 +17,7 @@ PAYLOAD = b"\x7fELF" + bytes(range(256)) * 64
 
 @pytest.fixture
 def program(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A file standing in for the outer static binary."""
+    """Give a file standing in for the outer static binary."""
     source = tmp_path / "built-injector"
     source.write_bytes(PAYLOAD)
     monkeypatch.setattr(launchers, "program_path", lambda _environ: str(source))
@@ -65,7 +65,7 @@ def test_copy_into_missing_directory_is_78(program: Path, tmp_path: Path) -> Non
 
 
 def test_failed_replace_leaves_no_temp_file(program: Path, tmp_path: Path) -> None:
-    """When the final rename fails (DEST/injector is a non-empty directory) the temp file is gone."""
+    """When the final rename fails (DEST/injector is a full directory) no temp file is left."""
     dest = tmp_path / "bin"
     (dest / "injector" / "busy").mkdir(parents=True)
     with pytest.raises(ConfigError) as caught:

@@ -22,7 +22,8 @@ def test_missing_file_is_78(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         _read(str(tmp_path / "nope"))
     assert caught.value.exit_code == 78
-    assert str(caught.value) == f"cannot read --from-file {tmp_path}/nope: No such file or directory"
+    expected = f"cannot read --from-file {tmp_path}/nope: No such file or directory"
+    assert str(caught.value) == expected
 
 
 def test_unprintable_path_is_shown_quoted(tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ def test_seed_credentials_without_a_name_is_78() -> None:
 
 
 def test_commands_refuse_extra_arguments() -> None:
-    """check takes no argument and an agent subcommand takes none either (64)."""
+    """The check command takes no argument and an agent subcommand takes none either (64)."""
     with pytest.raises(UsageError) as caught:
         check.main(Config(), {}, ["extra"])
     assert caught.value.exit_code == 64

@@ -15,10 +15,11 @@ from injector.secret import Secret
 
 
 def _answer(monkeypatch: pytest.MonkeyPatch, by_text: dict[str, bytes | None]) -> None:
-    def resolve_each(refs: list[Reference], _deadline: Deadline, _workers: int, **_: object) -> dict:
+    def resolve_each(
+        refs: list[Reference], _deadline: Deadline, _workers: int, **_: object
+    ) -> dict:
         return {
-            ref: None if by_text[ref.text] is None else Secret(by_text[ref.text])  # type: ignore[arg-type]
-            for ref in refs
+            ref: None if (value := by_text[ref.text]) is None else Secret(value) for ref in refs
         }
 
     monkeypatch.setattr("injector.resolve.resolve_each", resolve_each)

@@ -95,5 +95,5 @@ def test_encrypt_usage_errors() -> None:
         with pytest.raises(UsageError) as caught:
             encrypt.main(Config(), flags, args)
         assert caught.value.exit_code == 64
-    with pytest.raises(UsageError, match="^--context: "):
+    with pytest.raises(UsageError, match=r"^--context: "):
         encrypt.parse_context("[1]")
