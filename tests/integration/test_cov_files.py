@@ -260,14 +260,18 @@ def test_exec_failure_removes_the_delivered_files(shm: Path) -> None:
 
     from injector import run
     from injector.errors import TargetNotFoundError
+    from injector.execute import RESET_SIGNALS
     from injector.prepare import Prepared
 
     prepared = Prepared({}, {}, dict(SECRET), frozenset())
-    previous = signal.getsignal(signal.SIGPIPE)
+    saved = {name: signal.getsignal(getattr(signal, name)) for name in RESET_SIGNALS}
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, set())
     try:
         with pytest.raises(TargetNotFoundError) as caught:
             run.deliver(prepared, {}, Config(secrets_dir=str(shm)), ["gone"], str(shm / "gone"))
-    finally:
-        signal.signal(signal.SIGPIPE, previous)
+    finally:  # SIGPIPE left at its default would kill this worker on the next broken pipe
+        for name, handler in saved.items():
+            signal.signal(getattr(signal, name), handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     assert caught.value.exit_code == 127
     assert os.listdir(shm) == []

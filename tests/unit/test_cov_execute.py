@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,17 @@ def test_empty_path_entry_means_current_directory(
     prog.chmod(0o755)
     monkeypatch.chdir(tmp_path)
     assert execute.locate("prog", ":/nonexistent") == "./prog"
+
+
+@pytest.fixture(autouse=True)
+def keep_signals() -> Iterator[None]:
+    """Put back the dispositions exec_target resets: SIGPIPE at default would kill this worker."""
+    saved = {name: signal.getsignal(getattr(signal, name)) for name in execute.RESET_SIGNALS}
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, set())
+    yield
+    for name, handler in saved.items():
+        signal.signal(getattr(signal, name), handler)
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def _fail_with(monkeypatch: pytest.MonkeyPatch, code: int) -> list[str]:
@@ -68,11 +80,7 @@ def test_exec_failure_maps_to_exit_code(
 def test_exec_without_hook_resets_signals(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without a hook, execve is still tried with SIGPIPE back to its default."""
     _fail_with(monkeypatch, errno.ENOENT)
-    previous = signal.getsignal(signal.SIGPIPE)
-    try:
-        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-        with pytest.raises(TargetNotFoundError):
-            execute.exec_target("/bin/x", ["x"], {})
-        assert signal.getsignal(signal.SIGPIPE) == signal.SIG_DFL
-    finally:
-        signal.signal(signal.SIGPIPE, previous)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    with pytest.raises(TargetNotFoundError):
+        execute.exec_target("/bin/x", ["x"], {})
+    assert signal.getsignal(signal.SIGPIPE) == signal.SIG_DFL
