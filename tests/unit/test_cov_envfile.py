@@ -32,3 +32,9 @@ def test_deadline_checked_while_skipping_many_comment_lines() -> None:
     deadline = Deadline(0)
     with pytest.raises(UnavailableError):
         envfile.parse(b"# c\n" * 2048, reference="r", deadline=deadline)
+
+
+def test_line_with_an_empty_name_is_65() -> None:
+    """A line that has '=' but no name before it is a syntax error."""
+    with pytest.raises(BadDataError, match="syntax error"):
+        envfile.parse(b"=cov-v\n", reference="r")

@@ -84,3 +84,12 @@ def test_exec_without_hook_resets_signals(monkeypatch: pytest.MonkeyPatch) -> No
     with pytest.raises(TargetNotFoundError):
         execute.exec_target("/bin/x", ["x"], {})
     assert signal.getsignal(signal.SIGPIPE) == signal.SIG_DFL
+
+
+def test_deliver_without_files_raises_the_exec_error() -> None:
+    """With nothing written, an exec failure is raised as is (127), with nothing to remove."""
+    from injector import run
+    from injector.config import Config
+
+    with pytest.raises(TargetNotFoundError):
+        run.deliver(run.NOTHING, {}, Config(), ["gone"], "/nonexistent/cov/gone")
