@@ -4,7 +4,9 @@ Every event passes a redaction step that replaces any fetched secret value with 
 the event's values. Keys, the level, the event name, references and variable names are public
 by design (they are in ``docker inspect``) and are never rewritten, so a short secret that is
 also a common word cannot break a line's structure or point at itself. Whatever a command
-prints on stdout goes through the same redaction (:func:`write_stdout`).
+prints on stdout goes through the same redaction: :func:`write_json` scrubs the string values
+of a JSON document (never its keys, numbers or literals, so the document stays valid), and
+:func:`write_stdout` the text of a table or a line.
 """
 
 from __future__ import annotations
@@ -50,6 +52,15 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, "***")
     return text
+
+
+def write_json(document: object, *, sort_keys: bool = False) -> None:
+    """Print *document* as indented JSON on stdout, its string values redacted."""
+    import json  # noqa: PLC0415 - only commands that print JSON pay for it
+
+    clean = _scrub(document) if _State.secrets else document
+    sys.stdout.write(json.dumps(clean, indent=2, sort_keys=sort_keys) + "\n")
+    sys.stdout.flush()
 
 
 def write_stdout(text: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from injector import log
@@ -43,7 +42,7 @@ def check_config(origin: str, *, as_json: bool) -> int:
             "policies": [{"name": name, "variables": names} for name, names in rules],
             "ambiguous": [list(pair) for pair in ambiguous],
         }
-        log.write_stdout(json.dumps(report, indent=2) + "\n")
+        log.write_json(report)
     else:
         for name, names in rules:
             log.write_stdout(f"policy {name}: {', '.join(names)}\n")
@@ -59,5 +58,5 @@ def whoami(config: Config) -> int:
     from injector.deadline import Deadline  # noqa: PLC0415
 
     seen = client.whoami(config.agent or client.DEFAULT_URL, Deadline(config.timeout))
-    log.write_stdout(json.dumps(seen, indent=2, sort_keys=True) + "\n")
+    log.write_json(seen, sort_keys=True)
     return 0

@@ -8,7 +8,6 @@ firewall's rules; it never sends a packet to the metadata address.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -48,7 +47,7 @@ def doctor(origin: str, *, as_json: bool) -> int:
         firewall(_rules()),
     ]
     if as_json:
-        log.write_stdout(json.dumps([c._asdict() for c in checks], indent=2) + "\n")
+        log.write_json([c._asdict() for c in checks])
     else:
         for check in checks:
             log.write_stdout(f"{check.status:<4}  {check.name}: {check.detail}\n")

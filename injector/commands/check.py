@@ -8,7 +8,6 @@ stdout, and the exit code is the one exec would have had. Everything printed is 
 
 from __future__ import annotations
 
-import json
 import os
 from typing import TYPE_CHECKING
 
@@ -44,7 +43,7 @@ def main(config: Config, flags: Mapping[str, str | None], args: Sequence[str]) -
     if "--json" in flags:
         report = {"ok": code == 0, "exit_code": code, "references": [r._asdict() for r in rows]}
         report["warnings"] = [w._asdict() for w in differ]
-        log.write_stdout(json.dumps(report, indent=2) + "\n")
+        log.write_json(report)
     else:
         notes = "".join(f"warning: {w.reference}: {w.message}\n" for w in differ)
         log.write_stdout(table(rows) + notes)

@@ -7,9 +7,9 @@ Exit codes: 0 clean or below the threshold, 1 findings at or above it (or a STOP
 from __future__ import annotations
 
 import os
+import sys
 from typing import TYPE_CHECKING
 
-from injector import log
 from injector.errors import UsageError
 from injector.scan import baseline, layers, policy, report, run, sarif
 from injector.scan import settings as scan_settings
@@ -136,7 +136,7 @@ def _render(result: run.Result, fmt: str, job: run.Job, gates: list[policy.Gate]
 
 def _write(text: str, path: str | None) -> None:
     if path is None:
-        log.write_stdout(text)
+        sys.stdout.write(text)  # every finding is already redacted by injector.scan.redact
         return
     try:
         with open(path, "w", encoding="utf-8") as handle:
