@@ -471,13 +471,20 @@ def test_relative_command_and_env_after_returning_to_cwd(binary: Path, tmp_path:
 # -- host: bash -i ------------------------------------------------------------------------------
 
 
-@pytest.mark.binary
-def test_bash_job_control_ctrl_z_fg_ctrl_c(binary: Path, terminal: Callable[..., Terminal]) -> None:
-    """In bash -i: Ctrl-Z gives "Stopped", fg resumes the target, Ctrl-C ends it with 130."""
+@pytest.fixture
+def bash_term(binary: Path, terminal: Callable[..., Terminal]) -> Terminal:
+    """Return an interactive bash under a pty, with $INJECTOR set, ready for input."""
     if shutil.which("bash") is None:
         pytest.skip("bash not installed")
     term = terminal(_bash(binary), _shell_env(binary))
     term.marker("READY")
+    return term
+
+
+@pytest.mark.binary
+def test_bash_job_control_ctrl_z_fg_ctrl_c(bash_term: Terminal) -> None:
+    """In bash -i: Ctrl-Z gives "Stopped", fg resumes the target, Ctrl-C ends it with 130."""
+    term = bash_term
     term.write(b'"$INJECTOR" -- sleep 60\n')
     bash = term.proc.pid
     top = _wait_until("the bootloader below bash", lambda: _children(bash))[0]  # type: ignore[index]
@@ -498,14 +505,9 @@ def test_bash_job_control_ctrl_z_fg_ctrl_c(binary: Path, terminal: Callable[...,
 
 
 @pytest.mark.binary
-def test_background_read_stops_the_job_with_sigttin(
-    binary: Path, terminal: Callable[..., Terminal]
-) -> None:
+def test_background_read_stops_the_job_with_sigttin(bash_term: Terminal) -> None:
     """A background job that reads the terminal is "Stopped (tty input)"; fg lets it read."""
-    if shutil.which("bash") is None:
-        pytest.skip("bash not installed")
-    term = terminal(_bash(binary), _shell_env(binary))
-    term.marker("READY")
+    term = bash_term
     term.write(b'"$INJECTOR" -- head -n1 &\n')
     bash = term.proc.pid
     top = _wait_until("the bootloader below bash", lambda: _children(bash))[0]  # type: ignore[index]
@@ -523,14 +525,9 @@ def test_background_read_stops_the_job_with_sigttin(
 
 
 @pytest.mark.binary
-def test_target_reads_the_terminal_and_modes_are_restored(
-    binary: Path, terminal: Callable[..., Terminal]
-) -> None:
+def test_target_reads_the_terminal_and_modes_are_restored(bash_term: Terminal) -> None:
     """A foreground target can turn echo off, read a line and turn it back on; stty -a works."""
-    if shutil.which("bash") is None:
-        pytest.skip("bash not installed")
-    term = terminal(_bash(binary), _shell_env(binary))
-    term.marker("READY")
+    term = bash_term
     before = term.attrs()
     term.write(b'"$INJECTOR" -- sh -c \'stty -echo; echo ASK; read x; echo "got:$x"; stty echo\'\n')
     term.expect(r"(?:\n|\$ )ASK\r?\n")  # typed ahead, the line may follow bash's prompt
