@@ -59,7 +59,7 @@ PKG_VERSION = $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' injector/__init__.
 PUBLIC_BASE_IMAGE = $(shell sed -n 's/^ARG BASE_IMAGE=//p' packaging/Dockerfile)
 PKG_BASE = $(if $(filter public,$(BASE_IMAGE)),$(PUBLIC_BASE_IMAGE),$(BASE_IMAGE))
 
-.PHONY: staticx-venv binary binary-local base-image build-image repro-check repro-check-local dist \
+.PHONY: staticx-venv pyi-bootloader-venv binary binary-local base-image build-image repro-check repro-check-local dist \
 	dist-installer install-host lock binary-tests binary-arm64 repro-check-arm64 binary-tests-arm64
 
 base-image:
@@ -80,6 +80,7 @@ build-image:
 		$(if $(filter arm64,$(BINARY_ARCH)),aarch64,x86_64)
 	cp -R packaging/staticx build/docker-context-$(BINARY_ARCH)/staticx
 	rm -rf build/docker-context-$(BINARY_ARCH)/staticx/tests
+	cp -R packaging/pyinstaller build/docker-context-$(BINARY_ARCH)/pyinstaller
 	@if [ -n "$(EXTRA_CA_BUNDLE)" ]; then \
 		echo "packaging: extra CA bundle for pip: $(EXTRA_CA_BUNDLE)"; \
 		cp "$(EXTRA_CA_BUNDLE)" build/docker-context-$(BINARY_ARCH)/build-ca.pem; \
@@ -112,9 +113,15 @@ binary-arm64:
 
 # The patched staticx (packaging/staticx) in .venv: binary-local and the bootloader tests use it.
 staticx-venv: $(STAMP)
-	@.venv/bin/staticx --version 2>&1 | grep -q '+injector.4' || packaging/staticx/build.sh .venv
+	@.venv/bin/staticx --version 2>&1 | grep -q '+injector.5' || packaging/staticx/build.sh .venv
 
-binary-local: staticx-venv
+# PyInstaller's bootloader with Python linked in (packaging/pyinstaller), over .venv's stock one.
+pyi-bootloader-venv: $(STAMP)
+	@grep -q 'injector: linked-python bootloader' \
+		"$$(.venv/bin/python -c 'import os, PyInstaller as p; print(os.path.join(os.path.dirname(p.__file__), "bootloader", p.PLATFORM, "run"))')" \
+		|| packaging/pyinstaller/build-bootloader.sh .venv
+
+binary-local: staticx-venv pyi-bootloader-venv
 	@.venv/bin/python -c "import elftools" 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check pyelftools==0.33
 	PYTHON=.venv/bin/python packaging/build.sh $(BINARY_OUT)
 

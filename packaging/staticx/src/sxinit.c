@@ -51,6 +51,10 @@ static sigset_t m_origmask;     /* the mask we were started with */
 /* PyInstaller's CArchive cookie: magic, then 4 x uint32 and a 64-byte name. */
 #define PYI_COOKIE_MAGIC        "MEI\014\013\012\013\016"
 #define PYI_COOKIE_LEN          (8 + 4 * 4 + 64)
+/* The signature a bootloader built with EXE(append_pkg=False) carries in its
+ * "pydata" section instead of the archive: it then reads <itself>.pkg. */
+#define PYI_SIDELOAD_MAGIC      "MEI\015\013\012\013\016"
+#define PYI_SIDELOAD_LEN        8
 
 static bool m_chain;            /* the child is a PyInstaller onefile parent */
 static bool m_stopped;          /* we stopped ourselves with the target */
@@ -245,23 +249,80 @@ cookie_ends_at(const struct map *map, size_t end)
                PYI_COOKIE_MAGIC, 8) == 0;
 }
 
+static bool proc_usable(void);
+
+/* Whether this very file (the staticx program) ends with a PyInstaller
+ * cookie: staticx appended the program's side-loaded PKG to it. */
+static bool
+self_ends_with_cookie(void)
+{
+    char tail[PYI_COOKIE_LEN];
+    struct stat st;
+    bool found = false;
+    int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return false;
+    if (fstat(fd, &st) == 0 && st.st_size >= PYI_COOKIE_LEN &&
+        pread(fd, tail, sizeof(tail), st.st_size - PYI_COOKIE_LEN) == PYI_COOKIE_LEN)
+        found = memcmp(tail, PYI_COOKIE_MAGIC, 8) == 0;
+    close(fd);
+    return found;
+}
+
+/* The PKG is read in place from this file instead of being extracted with
+ * the program (~16 MB fewer bytes written per start): <prog>.pkg becomes a
+ * link to /proc/<our pid>/exe, which stays this very file for as long as we
+ * live (even if it is replaced or deleted meanwhile), or, without a /proc of
+ * our own pid namespace, to its path. */
+static bool
+link_sideloaded_pkg(const char *prog_path)
+{
+    char target[64], *link = NULL, *path = NULL;
+    bool done = false;
+
+    if (!self_ends_with_cookie())
+        return false;
+    if (proc_usable())
+        snprintf(target, sizeof(target), "/proc/%d/exe", (int)getpid());
+    else if (!(path = realpath("/proc/self/exe", NULL)))
+        return false;
+    if (asprintf(&link, "%s.pkg", prog_path) >= 0) {
+        done = symlink(path ? path : target, link) == 0;
+        if (!done)
+            error(2, errno, "Failed to link %s", link);
+    }
+    debug_printf("Side-loaded PKG: %s -> %s\n", link, path ? path : target);
+    free(link);
+    free(path);
+    return done;
+}
+
 /* PyInstaller >= 6 keeps its archive in an ELF section "pydata", older ones
- * append it to the file; either way the cookie is the archive's last part. */
+ * append it to the file; either way the cookie is the archive's last part.
+ * A program built with append_pkg=False has the side-load signature there,
+ * and its PKG is appended to this file (patch 0008). */
 static bool
 is_pyinstaller_onefile(const char *prog_path)
 {
     struct map *map = mmap_file(prog_path, true);
     Elf_Ehdr *ehdr = map->map;
-    bool found = false;
+    bool found = false, sideload = false;
 
     if (map->size >= sizeof(*ehdr) && elf_is_valid(ehdr)) {
         Elf_Shdr *sh = elf_get_section_by_name(ehdr, "pydata");
+        size_t end = sh ? sh->sh_offset + sh->sh_size : 0;
         if (sh)
-            found = cookie_ends_at(map, sh->sh_offset + sh->sh_size);
+            found = cookie_ends_at(map, end);
+        sideload = sh && !found && end >= PYI_SIDELOAD_LEN && end <= map->size &&
+            memcmp((const char *)map->map + end - PYI_SIDELOAD_LEN,
+                   PYI_SIDELOAD_MAGIC, PYI_SIDELOAD_LEN) == 0;
     }
-    if (!found)
+    if (!found && !sideload)
         found = cookie_ends_at(map, map->size);
     unmap_file(map);
+    if (sideload)
+        found = link_sideloaded_pkg(prog_path);
     return found;
 }
 
