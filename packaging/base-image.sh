@@ -15,7 +15,7 @@ IMAGE=${1:-injector-base:bookworm}
 SUITE=${SUITE:-bookworm}
 DOCKER=${DOCKER:-docker}
 ARCH=${ARCH:-$(dpkg --print-architecture)}
-PACKAGES=python3,python3-venv,libpython3.11,binutils,patchelf,musl-tools,scons,gcc,libc6-dev,patch,ca-certificates,git
+PACKAGES=python3,python3-venv,libpython3.11,libpython3.11-dev,zlib1g-dev,libexpat1-dev,binutils,patchelf,musl-tools,scons,gcc,libc6-dev,patch,ca-certificates,git
 
 log() { printf 'base-image: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }

@@ -98,6 +98,9 @@ rm -rf "$ROOT/injector/_models"
 rm -f "$ROOT/injector/_regexes.py"
 "$PYTHON" "$HERE/regex_cache.py" "$ROOT/injector/_regexes.py"
 
+# The modules a start imports (stored uncompressed in the PYZ, see injector.spec).
+"$PYTHON" "$HERE/hot_modules.py" "$ROOT/build/hot-modules.txt"
+
 log "PyInstaller ($("$PYINSTALLER" --version)), SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH"
 rm -rf "$WORK"
 mkdir -p "$WORK"

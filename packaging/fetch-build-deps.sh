@@ -2,7 +2,7 @@
 # Fetch every Python file the build container installs, on this machine and natively, into
 # DIR, each checked against its pinned sha256: the wheels of requirements-build.txt for the
 # target CPU, staticx's build tools (packaging/staticx/build-requirements.txt) and the
-# staticx sdist. The container then installs from DIR with no index (`--no-index`): its
+# staticx and PyInstaller sdists. The container then installs from DIR with no index (`--no-index`): its
 # build needs no network, and an emulated (arm64) build does no slow TLS downloads.
 #
 #   packaging/fetch-build-deps.sh DIR CPU          (CPU: x86_64 or aarch64)
@@ -40,5 +40,7 @@ pip_download --only-binary :all: --platform "manylinux2014_$CPU" --python-versio
     --implementation cp -r "$HERE/requirements-build.txt"
 pip_download --only-binary :all: -r "$HERE/staticx/build-requirements.txt"
 sdist=$(STATICX_DOWNLOAD_ONLY=1 PYTHON=${STATICX_PYTHON:-/usr/bin/python3} "$HERE/staticx/build.sh")
+cp "$sdist" "$DEST/"
+sdist=$(PYI_DOWNLOAD_ONLY=1 PYTHON=$PYTHON "$HERE/pyinstaller/build-bootloader.sh")
 cp "$sdist" "$DEST/"
 log "$(ls "$DEST" | wc -l) files"

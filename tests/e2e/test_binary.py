@@ -349,8 +349,9 @@ def test_shared_libraries_are_written_once(
 ) -> None:
     """OpenSSL and the other extension libraries come from staticx's directory only.
 
-    PyInstaller's directory holds no shared library but libpython (each would be written
-    twice per start), and a fetch, which loads _ssl, _hashlib and pyexpat, still works.
+    PyInstaller's directory holds no shared library at all (each would be written twice per
+    start; Python itself is linked into the bootloader, packaging/pyinstaller), and a fetch,
+    which loads _ssl, _hashlib and pyexpat, still works.
     """
     moto.client("s3").put_object(Bucket=BUCKET, Key="libs", Body=b"v")
     listing = 'find "$TMPDIR" -type f -name "lib*.so*"; printf "V=%s\\n" "$V"'
@@ -361,7 +362,29 @@ def test_shared_libraries_are_written_once(
     assert lines[-1] == "V=v"
     libs = [Path(line) for line in lines[:-1]]
     pyinstaller = [p.name for p in libs if p.parent.name.startswith("_MEI")]
-    assert pyinstaller == ["libpython3.11.so.1.0"], libs
+    assert pyinstaller == [], libs
     names = [p.name for p in libs]
     for lib in ("libssl.so.3", "libcrypto.so.3"):
         assert names.count(lib) == 1, libs
+
+
+def test_program_is_small_and_its_archive_read_in_place(binary: Path, tmp_path: Path) -> None:
+    """The launcher extracts only PyInstaller's bootloader; <program>.pkg links to the binary.
+
+    The PKG (modules, data, extension modules) is appended to the binary and read in place
+    through /proc/<staticx pid>/exe (patch 0008), so the ~10 MB archive is never written to
+    TMPDIR, and no libpython is written either (it is linked into the bootloader).
+    """
+    listing = (
+        "prog=$(readlink /proc/$PPID/exe); "
+        'printf "%s %s\n" "$(wc -c <"$prog")" "$(readlink "$prog.pkg")"; '
+        "cat /proc/$PPID/status | grep PPid"
+    )
+    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path)}
+    done = run([binary, "/bin/sh", "-c", listing], env)
+    assert done.returncode == 0, done.stderr
+    first, ppid = done.stdout.decode().splitlines()
+    size, link = first.split()
+    assert int(size) < 12 * 1024 * 1024, first  # the bootloader with Python, not the ~22 MB program
+    staticx_pid = int(ppid.split()[1])
+    assert link == f"/proc/{staticx_pid}/exe", first
