@@ -27,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -115,11 +116,15 @@ def run_once(argv: list[str], env: dict[str, str], timeout: float = 300) -> Samp
             stdout=out,
             stderr=err,
         )
+        # A blocking waitpid, with a watchdog for the timeout: Popen.wait(timeout) polls
+        # with sleeps growing to 50 ms, which would quantise every "to exit" figure.
+        watchdog = threading.Timer(timeout, proc.kill)
+        watchdog.daemon = True
+        watchdog.start()
         try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
             proc.wait()
+        finally:
+            watchdog.cancel()
         elapsed = (time.perf_counter() - start) * 1000
         out.seek(0)
         err.seek(0)
