@@ -1,10 +1,12 @@
 """Start-up and scaling benchmarks of injector and its alternatives (``make bench``).
 
     .venv/bin/python bench/bench.py [--quick] [--build] [--runs N] [--no-docker]
+                                    [--step NAME=PATH ...]
 
 Measures, in one invocation, with the variants of each table interleaved round by round:
 start to exec with no references; one S3 secret from a moto server on 127.0.0.1 (against
-the AWS CLI and a boto3 script); 1-1,000 secrets behind a proxy adding 20 ms per request;
+the AWS CLI and a boto3 script; with ``--step``, builds that each add one change to the
+previous, dist/injector last); 1-1,000 secrets behind a proxy adding 20 ms per request;
 size, peak RSS and build time; a cold ``docker run``; and where start-up time goes
 (``-X importtime``, strace phases of the binary). Writes ``bench/results.md``, the README's
 block between ``<!-- bench:start -->`` and ``<!-- bench:end -->``, and the raw numbers to
@@ -27,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -115,11 +118,15 @@ def run_once(argv: list[str], env: dict[str, str], timeout: float = 300) -> Samp
             stdout=out,
             stderr=err,
         )
+        # A blocking waitpid, with a watchdog for the timeout: Popen.wait(timeout) polls
+        # with sleeps growing to 50 ms, which would quantise every "to exit" figure.
+        watchdog = threading.Timer(timeout, proc.kill)
+        watchdog.daemon = True
+        watchdog.start()
         try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
             proc.wait()
+        finally:
+            watchdog.cancel()
         elapsed = (time.perf_counter() - start) * 1000
         out.seek(0)
         err.seek(0)
@@ -280,13 +287,7 @@ def section_one_secret(
             dict(env),
         )
     )
-    variants.append(
-        Variant(
-            "boto3 script (bench/boto3_fetch.py)",
-            [str(VENV_PY), str(ROOT / "bench" / "boto3_fetch.py")],
-            dict(env),
-        )
-    )
+    variants.append(boto3_fetch(env))
     variants.append(Variant("direct exec", [], dict(env)))
     for variant in variants[:-1]:
         # $(...) drops the trailing newline; the others are byte-exact.
@@ -298,6 +299,69 @@ def section_one_secret(
         "`.venv`'s python3 with boto3 1.44.5."
     )
     return [summary(v) for v in variants], note
+
+
+def boto3_fetch(env: dict[str, str]) -> Variant:
+    """Return the ten-line boto3 script that fetches ``s3://bench/one`` (sections 2 and 2c)."""
+    return Variant(
+        "boto3 script (bench/boto3_fetch.py)",
+        [str(VENV_PY), str(ROOT / "bench" / "boto3_fetch.py")],
+        dict(env),
+    )
+
+
+def step_arg(text: str) -> tuple[str, Path]:
+    """Parse ``--step NAME=PATH`` (the first ``=`` splits; the path is resolved)."""
+    name, sep, path = text.partition("=")
+    if not sep or not name or not path:
+        msg = f"expected NAME=PATH, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return name, Path(path).resolve()
+
+
+def steps_in_order(steps: list[tuple[str, Path]], have_binary: bool) -> list[tuple[str, Path]]:
+    """Return the --step binaries in order, dist/injector last unless a step already is it."""
+    ordered = list(steps)
+    if have_binary and all(path != BINARY.resolve() for _, path in ordered):
+        ordered.append((report.LAST_STEP, BINARY))
+    names = [name for name, _ in ordered]
+    if len(set(names)) != len(names):
+        msg = f"step names must differ: {', '.join(names)}"
+        raise ValueError(msg)
+    for name, path in ordered:
+        if not (path.is_file() and os.access(path, os.X_OK)):
+            msg = f"step {name}: {path} is not an executable file"
+            raise ValueError(msg)
+    return ordered
+
+
+def section_steps(
+    home: Path,
+    moto_url: str,
+    runs: int,
+    steps: list[tuple[str, Path]],
+) -> dict[str, Any]:
+    """2c. One build change at a time: each step binary with one S3 secret and with none."""
+    env = aws_env(home, moto_url)
+    env["V"] = "ref+s3://bench/one"
+    fetch = [Variant(name, [str(path)], dict(env)) for name, path in steps]
+    plain = [
+        Variant(f"{name} (no references)", [str(path)], base_env(home)) for name, path in steps
+    ]
+    boto3 = boto3_fetch(env)
+    for variant in [*fetch, boto3]:
+        check_value(variant, "V", SECRET)
+    measure([*fetch, *plain, boto3], runs)
+    rows = [
+        {**summary(one), "path": str(path), "none": summary(none)["exec"]}
+        for one, none, (_, path) in zip(fetch, plain, steps, strict=True)
+    ]
+    log(
+        "2c. "
+        + ", ".join(f"{r['name']} {r['exec']['median']:.0f} ms" for r in rows)
+        + f", boto3 script {summary(boto3)['exec']['median']:.0f} ms"
+    )
+    return {"rows": rows, "boto3": summary(boto3)}
 
 
 def seed_services(seeder: Seeder) -> dict[str, str]:
@@ -1089,8 +1153,21 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         help="an older build of the binary to measure beside dist/injector",
     )
+    parser.add_argument(
+        "--step",
+        type=step_arg,
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="a build with one more change than the previous --step (in order; section 2c)",
+    )
     args = parser.parse_args(argv)
     BASELINE[:] = [path.resolve() for path in args.baseline]
+    if args.step and not args.render:
+        try:
+            args.step = steps_in_order(args.step, BINARY.exists())
+        except ValueError as exc:
+            parser.error(str(exc))
     out_dir = OUT / "quick" if args.quick else OUT
     out_md = args.out or (out_dir / "results.md" if args.quick else ROOT / "bench" / "results.md")
     update_readme = not (args.quick or args.no_readme)
@@ -1169,6 +1246,9 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR0915 - the 
             data["one_secret"], data["one_secret_note"] = section_one_secret(
                 home, moto.url, runs, have_binary
             )
+            if args.step:
+                log("2c. build changes, one at a time")
+                data["steps"] = section_steps(home, moto.url, runs, args.step)
             log("2b. one secret per service")
             data["services"] = section_services(
                 home, moto.url, seed_services(seeder), runs, have_binary

@@ -28,6 +28,7 @@ PER_CALL = {"s3": 1, "ssm": 10, "secretsmanager": 20}
 BINARY = "dist/injector"
 BASELINE = "dist/injector (baseline)"
 BOTO3 = "boto3 script"
+LAST_STEP = "dist/injector (all of the above)"  # the last row of 2c unless a --step is it
 # Issue 15: against an equivalent boto3 script, side by side; 100 secrets against 1.
 SPEED_RATIO = 0.8
 SPEED_SCALING = 1.3
@@ -214,6 +215,92 @@ def items_line(data: Data) -> str:
     )
 
 
+def step_figures(steps: Data) -> list[dict[str, Any]]:
+    """Per build step of 2c: to exec, x boto3 script, saved vs the previous step, no refs."""
+    base = steps.get("boto3", {}).get("exec", {}).get("median", math.nan)
+    figures, previous = [], math.nan
+    for row in steps.get("rows", []):
+        now = row["exec"]["median"]
+        figures.append(
+            {
+                "name": row["name"],
+                "exec": row["exec"],
+                "ratio": ratio(now, base),
+                "saved_ms": previous - now,
+                "saved_pct": 100 * ratio(previous - now, previous),
+                "none": row.get("none"),
+            }
+        )
+        previous = now
+    return figures
+
+
+def _saved(ms: float, pct: float) -> str:
+    if math.isnan(ms):
+        return "-"
+    return f"{fmt(ms)} ms ({fmt(pct)}%)"
+
+
+def steps_line(steps: Data) -> str:
+    """Say what each build change of 2c saved, previous step minus this one."""
+    figures = step_figures(steps)
+    if len(figures) < 2:
+        return ""
+    first, last = figures[0]["exec"]["median"], figures[-1]["exec"]["median"]
+    return (
+        "**Saved by each build change** (median to exec with one S3 secret, the previous "
+        "step's minus this one's, in the same rounds): "
+        + "; ".join(f"{f['name']}: {_saved(f['saved_ms'], f['saved_pct'])}" for f in figures[1:])
+        + f"; in all {_saved(first - last, 100 * ratio(first - last, first))} of "
+        f"{figures[0]['name']}'s {fmt(first)} ms."
+    )
+
+
+def _steps_section(data: Data) -> list[str]:
+    """2c: the build changes of issue 15 one at a time, beside the boto3 script."""
+    steps = data.get("steps") or {}
+    if not steps.get("rows"):
+        return []
+    out = ["", "### 2c. Build changes of issue 15, one at a time", ""]
+    out += [
+        (
+            "Each step is a build of the binary with one more change than the step above it "
+            "(`bench/bench.py --step NAME=PATH`, in the order given; the last is "
+            "`dist/injector`). Each fetches `s3://bench/one` as in section 2, was checked to "
+            "deliver the right value, and ran interleaved with the boto3 script in the same "
+            "rounds. *saved vs previous* is the previous step's median to exec minus this "
+            "one's (and as a share of the previous); *no references* is the same binary's "
+            "to exec with section 1's environment and target, in the same rounds."
+        ),
+        "",
+    ]
+    rows = [
+        [
+            f["name"],
+            fmt_stats(f["exec"]),
+            fmt(f["ratio"], 2),
+            _saved(f["saved_ms"], f["saved_pct"]),
+            fmt_stats(f["none"]),
+        ]
+        for f in step_figures(steps)
+    ]
+    boto3 = steps.get("boto3") or {}
+    if boto3:
+        median = boto3["exec"]["median"]
+        rows.append(
+            [
+                f"`{boto3['name']}`",
+                fmt_stats(boto3["exec"]),
+                fmt(ratio(median, median), 2),
+                "-",
+                "-",
+            ]
+        )
+    out += table(["step", "to exec", "x boto3 script", "saved vs previous", "no references"], rows)
+    line = steps_line(steps)
+    return [*out, "", line] if line else out
+
+
 # --------------------------------------------------------------------------- formatting
 
 
@@ -334,6 +421,7 @@ def render_results(data: Data) -> str:  # noqa: C901, PLR0915 - one linear docum
     for entry in data.get("services", []):
         out += ["", f"### 2b. {entry['what'][:1].upper() + entry['what'][1:]}", ""]
         out += _process_table(entry["rows"], ratio_to_boto3=True)
+    out += _steps_section(data)
 
     scaling = data.get("scaling", {})
     out += ["", "## 3. Scaling: many secrets, 20 ms per request", ""]

@@ -185,3 +185,30 @@ def test_speed_checks_and_ratio_columns() -> None:
     assert "stub 10 ms" in line
     assert "then gc.freeze() 5 ms (100 M instructions, 10.0%)" in line
     assert "in all 100 of 300 ms" in line
+
+
+def test_build_steps_table() -> None:
+    """2c: each build step against the boto3 script and the step before it, and the line."""
+    data = fake_data()
+    assert "### 2c." not in report.render_results(data)
+    data["steps"] = {
+        "rows": [
+            {**_proc("stock", 300.0), "none": _s(120.0)},
+            {**_proc("side-loaded PKG", 270.0), "none": _s(100.0)},
+            {**_proc(report.LAST_STEP, 276.0), "none": _s(101.0)},
+        ],
+        "boto3": _proc("boto3 script (bench/boto3_fetch.py)", 400.0),
+    }
+    text = report.render_results(data)
+    assert "### 2c. Build changes of issue 15, one at a time" in text
+    assert "| step | to exec | x boto3 script | saved vs previous | no references |" in text
+    assert "| stock | **300** (299-301) | 0.75 | - | **120** (119-121) |" in text
+    assert "| side-loaded PKG | **270** (269-271) | 0.68 | 30 ms (10%) | **100** (99-101) |" in text
+    assert "| dist/injector (all of the above) | **276** (275-277) | 0.69 | -6 ms (-2%) |" in text
+    assert "| `boto3 script (bench/boto3_fetch.py)` | **400** (399-401) | 1.00 | - | - |" in text
+    assert (
+        "in the same rounds): side-loaded PKG: 30 ms (10%); dist/injector (all of the above): "
+        "-6 ms (-2%); in all 24 ms (8%) of stock's 300 ms." in text
+    )
+    data["steps"]["rows"] = data["steps"]["rows"][:1]
+    assert "**Saved by each build change**" not in report.render_results(data)
