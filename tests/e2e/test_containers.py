@@ -86,7 +86,7 @@ def files_under(root: Path) -> Iterator[Path]:
     for dirpath, _dirs, names in os.walk(root, followlinks=False):
         for name in names:
             path = Path(dirpath, name)
-            if path.is_file() and not path.is_symlink():
+            if not path.is_symlink() and path.is_file():  # lstat first: links may point anywhere
                 yield path
 
 
