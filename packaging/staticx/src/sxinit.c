@@ -252,40 +252,51 @@ cookie_ends_at(const struct map *map, size_t end)
 static bool proc_usable(void);
 
 /* Whether this very file (the staticx program) ends with a PyInstaller
- * cookie: staticx appended the program's side-loaded PKG to it. */
+ * cookie: staticx appended the program's side-loaded PKG to it. Its inode
+ * in *self when it does. */
 static bool
-self_ends_with_cookie(void)
+self_ends_with_cookie(struct stat *self)
 {
     char tail[PYI_COOKIE_LEN];
-    struct stat st;
     bool found = false;
     int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 
     if (fd < 0)
         return false;
-    if (fstat(fd, &st) == 0 && st.st_size >= PYI_COOKIE_LEN &&
-        pread(fd, tail, sizeof(tail), st.st_size - PYI_COOKIE_LEN) == PYI_COOKIE_LEN)
+    if (fstat(fd, self) == 0 && self->st_size >= PYI_COOKIE_LEN &&
+        pread(fd, tail, sizeof(tail), self->st_size - PYI_COOKIE_LEN) == PYI_COOKIE_LEN)
         found = memcmp(tail, PYI_COOKIE_MAGIC, 8) == 0;
     close(fd);
     return found;
+}
+
+/* /proc/<our pid>/exe leads to this very file for other processes too. Not
+ * so under qemu-user, which shows the guest its own file only through
+ * /proc/self/exe (/proc/<pid>/exe is the emulator there). */
+static bool
+pid_link_usable(const char *target, const struct stat *self)
+{
+    struct stat st;
+    return proc_usable() && stat(target, &st) == 0 &&
+        st.st_dev == self->st_dev && st.st_ino == self->st_ino;
 }
 
 /* The PKG is read in place from this file instead of being extracted with
  * the program (~16 MB fewer bytes written per start): <prog>.pkg becomes a
  * link to /proc/<our pid>/exe, which stays this very file for as long as we
  * live (even if it is replaced or deleted meanwhile), or, without a /proc of
- * our own pid namespace, to its path. */
+ * our own pid namespace (or under qemu-user), to its path. */
 static bool
 link_sideloaded_pkg(const char *prog_path)
 {
     char target[64], *link = NULL, *path = NULL;
+    struct stat self;
     bool done = false;
 
-    if (!self_ends_with_cookie())
+    if (!self_ends_with_cookie(&self))
         return false;
-    if (proc_usable())
-        snprintf(target, sizeof(target), "/proc/%d/exe", (int)getpid());
-    else if (!(path = realpath("/proc/self/exe", NULL)))
+    snprintf(target, sizeof(target), "/proc/%d/exe", (int)getpid());
+    if (!pid_link_usable(target, &self) && !(path = realpath("/proc/self/exe", NULL)))
         return false;
     if (asprintf(&link, "%s.pkg", prog_path) >= 0) {
         done = symlink(path ? path : target, link) == 0;
