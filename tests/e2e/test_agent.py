@@ -840,21 +840,9 @@ def test_cgroup_spoofs(
                 path.rmdir()
 
 
-def test_static_binary_agent(
-    binary: Path, images: dict[str, str], docker: Docker, host_env: dict[str, str], values: Values
-) -> None:
-    """dist/injector itself serves as the agent (docker SDK and tomllib frozen in)."""
-    agent = AgentProcess(host_env, SETTINGS, POLICIES, program=[str(binary)]).start()
-    try:
-        done = run_agent_mode(docker, agent, images["alpine"], ["sh", "-c", SHOW])
-        assert done.returncode == 0, done.stderr + agent.log_tail()
-        assert values.tls in done.stdout
-        assert last(agent, 1)["decision"] == "allow"
-    finally:
-        agent.stop()
-
-
-def test_static_binary_agent_outlives_its_file(  # noqa: PLR0913, PLR0917 - fixtures
+@pytest.mark.parametrize("upgraded", [False, True], ids=["as-is", "file-replaced"])
+def test_static_binary_agent(  # noqa: PLR0913, PLR0917 - fixtures
+    upgraded: bool,
     binary: Path,
     images: dict[str, str],
     docker: Docker,
@@ -862,24 +850,26 @@ def test_static_binary_agent_outlives_its_file(  # noqa: PLR0913, PLR0917 - fixt
     values: Values,
     tmp_path: Path,
 ) -> None:
-    """The frozen agent keeps serving after its binary is replaced (an upgrade) and deleted.
+    """dist/injector itself serves as the agent (docker SDK and tomllib frozen in).
 
-    Its modules are read in place from the file it runs from (the side-loaded PKG, staticx
-    patch 0008) through /proc/<pid>/exe, so the first bundle's imports, after the swap, still
-    come from the original file and not from the new one at the same path.
+    Upgraded: the frozen agent keeps serving after its file is replaced (an installer's
+    rename) and deleted. Its modules are read in place from the file it runs from (the
+    side-loaded PKG, staticx patch 0008) through /proc/<pid>/exe, so the first bundle's
+    imports, after the swap, still come from the original file, not the new one.
     """
-    copy = tmp_path / "injector"
-    copy.write_bytes(binary.read_bytes())
-    copy.chmod(0o755)
-    agent = AgentProcess(host_env, SETTINGS, POLICIES, program=[str(copy)]).start()
+    program = tmp_path / "injector"
+    program.write_bytes(binary.read_bytes())
+    program.chmod(0o755)
+    agent = AgentProcess(host_env, SETTINGS, POLICIES, program=[str(program)]).start()
     try:
-        upgrade = tmp_path / "injector.new"
-        upgrade.write_bytes(b"#!/bin/sh\nexit 99\n")
-        upgrade.replace(copy)  # what an installer's rename does: a new file at the path
-        copy.unlink()
+        if upgraded:
+            upgrade = tmp_path / "injector.new"
+            upgrade.write_bytes(b"#!/bin/sh\nexit 99\n")
+            upgrade.replace(program)
+            program.unlink()
         done = run_agent_mode(docker, agent, images["alpine"], ["sh", "-c", SHOW])
         assert done.returncode == 0, done.stderr + agent.log_tail()
-        assert values.db in done.stdout
+        assert values.tls in done.stdout
         assert last(agent, 1)["decision"] == "allow"
     finally:
         agent.stop()
