@@ -6,6 +6,8 @@ import importlib.util
 import math
 from pathlib import Path
 
+import pytest
+
 SPEC = importlib.util.spec_from_file_location(
     "bench_report", Path(__file__).resolve().parents[2] / "bench" / "report.py"
 )
@@ -212,3 +214,50 @@ def test_build_steps_table() -> None:
     )
     data["steps"]["rows"] = data["steps"]["rows"][:1]
     assert "**Saved by each build change**" not in report.render_results(data)
+
+
+def test_server_floor_rows() -> None:
+    """The curl floor: its own 100-of-1 factor, what it adds, and what 1.3x leaves injector."""
+    data = fake_data(hundred_ms=700.0)
+    rows = data["scaling"]["rows"]
+    assert report.floor_share(rows)["factor"] != report.floor_share(rows)["factor"]  # NaN
+    rows += [_scaling(report.FLOOR, 1, 30.0), _scaling(report.FLOOR, 100, 230.0)]
+    share = report.floor_share(rows)
+    assert share == pytest.approx({"factor": 230.0 / 30.0, "added_ms": 200.0, "budget_ms": 150.0})
+    checks = {c["what"]: c for c in report.speed_checks(data)}
+    floor = checks["the same calls from curl (server floor, bench/floor.py), x of its one call"]
+    assert not floor["ok"]
+    results = report.render_results(data)
+    assert "take 7.67x the time of one call and add 200 ms to it" in results
+    assert "leaves 150 ms" in results
+    assert f"Target for `{report.FLOOR}`" not in results
+    assert "add 200 ms" in report.render_readme(data)
+
+
+def test_replay_section_and_target_row() -> None:
+    """3a: the replayed table, its own 1.3x verdict and floor line, a target row, the README."""
+    data = fake_data()
+    assert "### 3a." not in report.render_results(data)
+    data["replay"] = {
+        "latency_ms": 20.0,
+        "recorded": 42,
+        "rows": [
+            _scaling("dist/injector", 1, 250.0),
+            _scaling("dist/injector", 100, 320.0),
+            _scaling(report.FLOOR, 1, 30.0),
+            _scaling(report.FLOOR, 100, 80.0),
+        ],
+    }
+    results = report.render_results(data)
+    assert "### 3a. The same against replayed answers" in results
+    assert "(42 answers recorded in the warm-up round), 20 ms late" in results
+    assert "100 secrets take 1.28x the time of 1 (issue 15: <= 1.3x: yes)" in results
+    assert "sent by curl to the replaying server, take 2.67x" in results
+    checks = {c["what"]: c for c in report.speed_checks(data)}
+    row = checks[
+        "100 mixed secrets, moto's answers replayed (bench/replay.py, section 3a), x of one"
+    ]
+    assert row["ok"]
+    assert "100 secrets take 1.28x the time of one; curl's same calls 2.67x" in (
+        report.render_readme(data)
+    )

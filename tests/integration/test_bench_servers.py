@@ -1,0 +1,56 @@
+"""bench/replay.py and bench/floor.py against a real moto: what section 3a measures is real."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import runner
+from tests.support.aws_seed import Seeder
+from tests.support.moto_server import MotoServer
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+sys.path.insert(0, str(BENCH))
+
+import bench  # noqa: E402
+
+
+@pytest.fixture
+def replay(moto: MotoServer, tmp_path: Path) -> Iterator[bench.ReplayServer]:
+    """Return bench/replay.py replaying moto's answers with no added latency."""
+    server = bench.ReplayServer(tmp_path, moto.url, 0.0).start()
+    yield server
+    server.stop()
+
+
+def test_injector_gets_moto_answers_replayed(
+    replay: bench.ReplayServer, seed: Seeder, aws_env: dict[str, str]
+) -> None:
+    """Each call injector makes is answered from moto once, then replayed; calls counted."""
+    refs = bench.seed_scaling(seed, 6)
+    env = {**aws_env, "AWS_ENDPOINT_URL": replay.url}
+    env.update({f"S{i}": ref for i, ref in enumerate(refs)})
+    printed = " ".join(f"$S{i}" for i in range(len(refs)))
+    for _ in range(2):
+        replay.clear()
+        result = runner.run(env, "sh", "-c", f"echo {printed}", target_prints=True)
+        assert result.code == 0, result.err
+        assert result.stdout.strip() == b"s3-0 ssm-1 sm-2 s3-3 ssm-4 sm-5"
+        assert replay.operations() == {"GetObject": 2, "GetParameters": 1, "BatchGetSecretValue": 1}
+    assert replay.recorded() == 4
+
+
+def test_floor_sends_the_calls_injector_makes(
+    replay: bench.ReplayServer, seed: Seeder, tmp_path: Path
+) -> None:
+    """The curl floor makes the batched calls, and each one returns its values (checked)."""
+    refs = bench.seed_scaling(seed, 30)
+    variant = bench.floor_variant(tmp_path, replay, refs)
+    replay.clear()
+    done = subprocess.run([*variant.argv, "true"], env=variant.env, check=False, timeout=60)
+    assert done.returncode == 0
+    assert replay.operations() == {"GetObject": 10, "GetParameters": 1, "BatchGetSecretValue": 1}
