@@ -6,7 +6,9 @@
 Measures, in one invocation, with the variants of each table interleaved round by round:
 start to exec with no references; one S3 secret from a moto server on 127.0.0.1 (against
 the AWS CLI and a boto3 script; with ``--step``, builds that each add one change to the
-previous, dist/injector last); 1-1,000 secrets behind a proxy adding 20 ms per request;
+previous, dist/injector last); 1-1,000 secrets behind a proxy adding 20 ms per request,
+beside curl making the same calls (bench/floor.py: the server side's own share), and 1-100
+against moto's answers replayed 20 ms late by bench/replay.py (the client's own share);
 size, peak RSS and build time; a cold ``docker run``; and where start-up time goes
 (``-X importtime``, strace phases of the binary). Writes ``bench/results.md``, the README's
 block between ``<!-- bench:start -->`` and ``<!-- bench:end -->``, and the raw numbers to
