@@ -9,7 +9,7 @@ secrets is the floor no client can go under on this machine.
 
 The requests carry an ``Authorization`` header that names the service (moto routes on the
 credential scope) but no valid signature: moto does not check signatures. Pure functions
-here; bench/bench.py runs them.
+here; bench/bench.py runs them (its rows are named ``report.FLOOR``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-NAME = "server floor: curl, the same calls"
 SSM_BATCH = 10  # GetParameters names per call (injector.backends.ssm)
 SM_BATCH = 20  # BatchGetSecretValue ids per call (injector.backends.secretsmanager)
 REGION = "us-east-1"

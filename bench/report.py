@@ -28,7 +28,7 @@ PER_CALL = {"s3": 1, "ssm": 10, "secretsmanager": 20}
 BINARY = "dist/injector"
 BASELINE = "dist/injector (baseline)"
 BOTO3 = "boto3 script"
-FLOOR = "server floor: curl, the same calls"  # bench/floor.py's NAME
+FLOOR = "server floor: curl, the same calls"  # the variant bench/floor.py's calls make
 LAST_STEP = "dist/injector (all of the above)"  # the last row of 2c unless a --step is it
 # Issue 15: against an equivalent boto3 script, side by side; 100 secrets against 1.
 SPEED_RATIO = 0.8
