@@ -520,6 +520,7 @@ def render_results(data: Data) -> str:  # noqa: C901, PLR0915 - one linear docum
                 for r in timeline
             ],
         )
+        out += _timeline_cpu(timeline)
     if scaling.get("analysis"):
         out += [""] + [f"- {line}" for line in scaling["analysis"]]
     extra = scaling.get("concurrency_rows", [])
@@ -626,6 +627,55 @@ def render_results(data: Data) -> str:  # noqa: C901, PLR0915 - one linear docum
         out += ["", items_line(data)]
     out += [""]
     return "\n".join(out)
+
+
+CPU_HEADER = [
+    "secrets",
+    "resolve CPU",
+    "clients",
+    "calls (per call)",
+    "HTTP send",
+    "parse",
+    "sign",
+    "user agent",
+    "rest of the calls",
+    "outside the calls",
+]
+
+
+def _timeline_cpu(timeline: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Render the timeline's CPU time (thread time, all threads): where the resolve's goes."""
+    rows = [r for r in timeline if r.get("resolve_cpu") is not None and r.get("call_cpu")]
+    if not rows:
+        return []
+    lines = [
+        "",
+        (
+            "CPU time of the same runs (ms, all threads; botocore's parts of the calls are "
+            "nested in *calls*; *outside the calls* = injector's own work, its threads and "
+            "reading the bodies):"
+        ),
+        "",
+    ]
+    return lines + table(CPU_HEADER, [_cpu_row(r) for r in rows])
+
+
+def _cpu_row(row: Mapping[str, Any]) -> list[str]:
+    calls, parts = row["call_cpu"], ("http", "sign", "parse", "useragent")
+    rest = calls - sum(row.get(f"{part}_cpu") or 0 for part in parts)
+    outside = row["resolve_cpu"] - calls - (row.get("create_cpu") or 0)
+    return [
+        f"{row['n']:,}",
+        fmt(row["resolve_cpu"]),
+        fmt(row.get("create_cpu")),
+        f"{fmt(calls)} ({calls / max(1, row.get('call_n') or 1):.2f})",
+        fmt(row.get("http_cpu")),
+        fmt(row.get("parse_cpu")),
+        fmt(row.get("sign_cpu")),
+        fmt(row.get("useragent_cpu")),
+        fmt(rest),
+        fmt(outside),
+    ]
 
 
 def _create(row: Mapping[str, Any], service: str) -> str:

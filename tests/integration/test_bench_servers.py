@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -54,3 +55,35 @@ def test_floor_sends_the_calls_injector_makes(
     done = subprocess.run([*variant.argv, "true"], env=variant.env, check=False, timeout=60)
     assert done.returncode == 0
     assert replay.operations() == {"GetObject": 10, "GetParameters": 1, "BatchGetSecretValue": 1}
+
+
+def test_timeline_reports_cpu_by_part(seed: Seeder, aws_env: dict[str, str]) -> None:
+    """bench/timeline.py times and counts every part it wraps, CPU included, per call."""
+    refs = bench.seed_scaling(seed, 6)
+    env = {**aws_env, "INJECTOR_LOG_LEVEL": "error"}
+    env.update({f"S{i}": ref for i, ref in enumerate(refs)})
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "timeline.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    result = json.loads(done.stdout)
+    kinds = result["kinds"]
+    assert result["code"] == 0
+    assert {kind: kinds[kind]["n"] for kind in ("call", "http", "sign", "parse")} == dict.fromkeys(
+        ("call", "http", "sign", "parse"), 4
+    )
+    assert kinds["create"]["n"] == 3
+    assert kinds["useragent"]["n"] >= 4
+    assert 0 < kinds["call"]["cpu"] <= result["check_cpu_ms"]
+    nested = sum(kinds[kind]["cpu"] for kind in ("http", "sign", "parse"))
+    assert nested <= kinds["call"]["cpu"]
+    row = bench.timeline_row(6, [result, result])
+    assert row["call_cpu"] == kinds["call"]["cpu"]
+    assert row["resolve_cpu"] == result["check_cpu_ms"]
+    (sentence,) = bench.cpu_analysis(row, row)
+    assert f"the {kinds['call']['n']} calls take {kinds['call']['cpu']:.0f} ms" in sentence
+    assert "the growth is botocore's per-call work" in sentence

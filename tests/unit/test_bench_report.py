@@ -261,3 +261,24 @@ def test_replay_section_and_target_row() -> None:
     assert "100 secrets take 1.28x the time of one; curl's same calls 2.67x" in (
         report.render_readme(data)
     )
+
+
+def test_timeline_cpu_table() -> None:
+    """The timeline's CPU: the calls' parts, what botocore does besides, and what lies outside."""
+    data = fake_data()
+    assert "CPU time of the same runs" not in report.render_results(data)
+    data["scaling"]["timeline"][0].update(
+        {
+            "resolve_cpu": 120.0,
+            "create_cpu": 30.0,
+            "call_cpu": 80.0,
+            "call_n": 40,
+            "http_cpu": 30.0,
+            "parse_cpu": 10.0,
+            "sign_cpu": 8.0,
+            "useragent_cpu": 4.0,
+        }
+    )
+    results = report.render_results(data)
+    assert "CPU time of the same runs" in results
+    assert "| 1 | 120 | 30 | 80 (2.00) | 30 | 10 | 8 | 4 | 28 | 10 |" in results
