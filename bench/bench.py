@@ -717,21 +717,12 @@ def section_timeline(
                 text=True,
                 check=True,
             )
-            results.append(json.loads(done.stdout))
-        row = timeline_row(size, results)
-        if size in {1, 100}:
-            patched = []
-            for _ in range(runs):
-                done = subprocess.run(
-                    [str(VENV_PY), str(ROOT / "bench" / "timeline.py"), "--prototype"],
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                )
-                patched.append(json.loads(done.stdout)["check_ms"])
-            row["prototype_resolve_ms"] = statistics.median(patched)
-        rows.append(row)
+            result = json.loads(done.stdout)
+            if result["code"] != 0:
+                msg = f"bench/timeline.py ({size} secrets) exited {result['code']}"
+                raise RuntimeError(msg)
+            results.append(result)
+        rows.append(timeline_row(size, results))
     proxy.clear_rules()
     return rows
 
@@ -763,7 +754,7 @@ def timeline_row(size: int, results: list[dict[str, Any]]) -> dict[str, Any]:
     for kind in ("create", "call", "http"):
         for key in ("sum", "mean", "max", "n"):
             row[f"{kind}_{key}"] = med(lambda r, k=kind, f=key: r["kinds"].get(k, {}).get(f))
-    for kind in ("create", "call", "http", "sign", "parse", "useragent"):
+    for kind in ("get", "call", "http", "sign", "parse", "useragent"):
         row[f"{kind}_cpu"] = med(lambda r, k=kind: r["kinds"].get(k, {}).get("cpu"))
     row["http_last_end"] = med(lambda r: r["kinds"]["http"]["last_end"] - r["imports_ms"])
     for service in ("s3", "ssm", "secretsmanager"):
@@ -804,18 +795,6 @@ def scaling_analysis(timeline: list[dict[str, Any]], rows: list[dict[str, Any]])
             "is waiting on moto and the proxy, single Python processes sharing the same 2 "
             "cores (AWS would not add their CPU)."
         )
-    if hundred.get("prototype_resolve_ms") is not None:
-        lines.append(
-            f"The SSM client starts {hundred['ssm_create_start'] or 0:.0f} ms into resolve "
-            "(one client is built at a time: botocore's session is shared). A prototype that "
-            f"interleaves the services' batches and reads existing clients without the lock "
-            f"(`bench/timeline.py --prototype`) resolves 1 / 100 secrets in "
-            f"{one.get('prototype_resolve_ms') or 0:.0f} / "
-            f"{hundred['prototype_resolve_ms']:.0f} ms against {one['resolve_ms']:.0f} / "
-            f"{hundred['resolve_ms']:.0f} as is: ordering and locking are not what costs "
-            "time (the work is GIL-bound either way), and the pool size is not either (see "
-            "the concurrency table below)."
-        )
     lines += floor_analysis(rows, verdict["factor"])
     return lines
 
@@ -826,7 +805,7 @@ def cpu_analysis(one: dict[str, Any], hundred: dict[str, Any]) -> list[str]:
         return []
     calls, count = hundred["call_cpu"], hundred.get("call_n") or 1
     parts = {p: hundred.get(f"{p}_cpu") or 0 for p in ("http", "parse", "sign", "useragent")}
-    clients = hundred.get("create_cpu") or 0
+    clients = hundred.get("get_cpu") or 0
     outside = hundred["resolve_cpu"] - calls - clients
     return [
         (
@@ -835,7 +814,7 @@ def cpu_analysis(one: dict[str, Any], hundred: dict[str, Any]) -> list[str]:
             f"take {calls:.0f} ms ({calls / count:.2f} ms a call: HTTP send "
             f"{parts['http']:.0f}, parsing {parts['parse']:.0f}, SigV4 {parts['sign']:.0f}, "
             f"user-agent strings {parts['useragent']:.0f}, the rest of botocore's per-call "
-            f"work {calls - sum(parts.values()):.0f}), the clients {clients:.0f} and "
+            f"work {calls - sum(parts.values()):.0f}), the session and clients {clients:.0f} and "
             f"everything outside them (injector's code, threads, reading bodies) "
             f"{outside:.0f}: the growth is botocore's per-call work, which the issue's rules "
             "keep as it is."

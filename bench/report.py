@@ -632,7 +632,7 @@ def render_results(data: Data) -> str:  # noqa: C901, PLR0915 - one linear docum
 CPU_HEADER = [
     "secrets",
     "resolve CPU",
-    "clients",
+    "session and clients",
     "calls (per call)",
     "HTTP send",
     "parse",
@@ -651,9 +651,10 @@ def _timeline_cpu(timeline: Sequence[Mapping[str, Any]]) -> list[str]:
     lines = [
         "",
         (
-            "CPU time of the same runs (ms, all threads; botocore's parts of the calls are "
-            "nested in *calls*; *outside the calls* = injector's own work, its threads and "
-            "reading the bodies):"
+            "CPU time of the same runs (ms, all threads; *session and clients* = every "
+            "`Clients.get`, which builds the session and each client once; botocore's parts "
+            "of the calls are nested in *calls*; *outside the calls* = injector's own work, "
+            "its threads and reading the bodies):"
         ),
         "",
     ]
@@ -663,11 +664,11 @@ def _timeline_cpu(timeline: Sequence[Mapping[str, Any]]) -> list[str]:
 def _cpu_row(row: Mapping[str, Any]) -> list[str]:
     calls, parts = row["call_cpu"], ("http", "sign", "parse", "useragent")
     rest = calls - sum(row.get(f"{part}_cpu") or 0 for part in parts)
-    outside = row["resolve_cpu"] - calls - (row.get("create_cpu") or 0)
+    outside = row["resolve_cpu"] - calls - (row.get("get_cpu") or 0)
     return [
         f"{row['n']:,}",
         fmt(row["resolve_cpu"]),
-        fmt(row.get("create_cpu")),
+        fmt(row.get("get_cpu")),
         f"{fmt(calls)} ({calls / max(1, row.get('call_n') or 1):.2f})",
         fmt(row.get("http_cpu")),
         fmt(row.get("parse_cpu")),

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import sys
 import threading
 import time
 from typing import Any
@@ -55,36 +54,11 @@ def _wrap(owner: Any, name: str, kind: str, label: Any) -> None:  # noqa: ANN401
     setattr(owner, name, wrapper)
 
 
-def prototype() -> None:
-    """Try the ordering/locking change: interleaved batches, lock-free existing clients."""
-    import itertools  # noqa: PLC0415
-
-    from injector import backends, resolve  # noqa: PLC0415
-
-    def batches(refs: Any, clients: Any) -> list[Any]:  # noqa: ANN401
-        by_service: dict[str, dict[Any, None]] = {}
-        for ref in refs:
-            by_service.setdefault(ref.source.service, {}).setdefault(ref.source)
-        groups = [backends.load(s).batches(list(src), clients) for s, src in by_service.items()]
-        return [b for row in itertools.zip_longest(*groups) for b in row if b is not None]
-
-    original = aws.Clients.get
-
-    def get(self: Any, service: str, region: str | None, *, reference: str) -> Any:  # noqa: ANN401
-        found = self._clients.get((service, region or self._default_region))
-        return found or original(self, service, region, reference=reference)
-
-    resolve._batches = batches  # noqa: SLF001
-    aws.Clients.get = get
-
-
 KINDS = ("create", "get", "call", "http", "sign", "parse", "useragent")
 
 
 def main() -> None:
     """Instrument, run ``injector check``, print the timeline summary."""
-    if "--prototype" in sys.argv:
-        prototype()
     _wrap(aws.Clients, "_create", "create", lambda a: a[1])
     _wrap(aws.Clients, "get", "get", lambda a: a[1])
     _wrap(botocore.client.BaseClient, "_make_api_call", "call", lambda a: a[1])

@@ -84,6 +84,7 @@ def test_timeline_reports_cpu_by_part(seed: Seeder, aws_env: dict[str, str]) -> 
     row = bench.timeline_row(6, [result, result])
     assert row["call_cpu"] == kinds["call"]["cpu"]
     assert row["resolve_cpu"] == result["check_cpu_ms"]
+    assert kinds["create"]["cpu"] <= row["get_cpu"]
     (sentence,) = bench.cpu_analysis(row, row)
     assert f"the {kinds['call']['n']} calls take {kinds['call']['cpu']:.0f} ms" in sentence
     assert "the growth is botocore's per-call work" in sentence

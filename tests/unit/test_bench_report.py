@@ -270,7 +270,7 @@ def test_timeline_cpu_table() -> None:
     data["scaling"]["timeline"][0].update(
         {
             "resolve_cpu": 120.0,
-            "create_cpu": 30.0,
+            "get_cpu": 30.0,
             "call_cpu": 80.0,
             "call_n": 40,
             "http_cpu": 30.0,
