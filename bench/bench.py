@@ -215,11 +215,31 @@ def aws_env(home: Path, endpoint: str) -> dict[str, str]:
 
 
 BASELINE: list[Path] = []  # --baseline: an older build, measured beside dist/injector
+SHM = Path("/dev/shm")
+TMPFS_DIRS: list[Path] = []  # the launchers' TMPDIR of the tmpfs row, removed at the end
 SERVICE_SCRIPTS = {
     "ssm": ("one SSM SecureString", "boto3_ssm.py"),
     "secretsmanager": ("one Secrets Manager secret", "boto3_secretsmanager.py"),
     "kms": ("one KMS ciphertext", "boto3_kms.py"),
 }
+
+
+def tmpfs_variant(env: dict[str, str], have_binary: bool) -> list[Variant]:
+    """dist/injector with TMPDIR on /dev/shm (when it is an exec-able tmpfs): sections 2, 2b.
+
+    Beside the default row it shows what the launchers' extraction to a disk-backed /tmp
+    costs at every start; the targets are judged on the default row.
+    """
+    if not have_binary:
+        return []
+    kind = subprocess.run(
+        ["stat", "-f", "-c", "%T", str(SHM)], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    if kind != "tmpfs" or os.statvfs(SHM).f_flag & os.ST_NOEXEC:
+        return []
+    if not TMPFS_DIRS:
+        TMPFS_DIRS.append(Path(tempfile.mkdtemp(prefix="injector-bench-", dir=SHM)))
+    return [Variant(report.TMPFS, [str(BINARY)], {**env, "TMPDIR": str(TMPFS_DIRS[0])})]
 
 
 def injector_variants(env: dict[str, str], have_binary: bool) -> list[Variant]:
@@ -285,7 +305,7 @@ def section_one_secret(
         [str(aws), "--version"], capture_output=True, text=True, check=False, env=env
     )
     wrapper = f'V=$({aws} s3 cp s3://bench/one -) exec "$@"'
-    variants = injector_variants(env, have_binary)
+    variants = injector_variants(env, have_binary) + tmpfs_variant(env, have_binary)
     variants.append(
         Variant(
             "sh -c 'V=$(aws s3 cp s3://bench/one -) exec ...' (AWS CLI v1)",
@@ -396,7 +416,7 @@ def section_services(
     for service, (what, script) in SERVICE_SCRIPTS.items():
         env = aws_env(home, moto_url)
         env["V"] = refs[service]
-        variants = injector_variants(env, have_binary)
+        variants = injector_variants(env, have_binary) + tmpfs_variant(env, have_binary)
         variants.append(
             Variant(
                 f"boto3 script (bench/{script})",
@@ -1486,6 +1506,8 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR0915 - the 
         finally:
             proxy.stop()
             moto.stop()
+            for shm_dir in TMPFS_DIRS:
+                shutil.rmtree(shm_dir, ignore_errors=True)
     data["load"]["end"] = os.getloadavg()
     busiest = max(load[0] for load in data["load"].values())
     if busiest >= 1.0:

@@ -282,3 +282,20 @@ def test_timeline_cpu_table() -> None:
     results = report.render_results(data)
     assert "CPU time of the same runs" in results
     assert "| 1 | 120 | 30 | 80 (2.00) | 30 | 10 | 8 | 4 | 28 | 10 |" in results
+
+
+def test_tmpfs_row_and_sentence() -> None:
+    """The binary with TMPDIR on tmpfs: a README sentence with what the extraction costs."""
+    data = fake_data()
+    assert report.tmpfs_lines(data) == []
+    data["machine"]["/tmp file system"] = "ext2/ext3"
+    data["one_secret"] += [
+        _proc(report.TMPFS, 360.0),
+        _proc("boto3 script (bench/boto3_fetch.py)", 500.0),
+    ]
+    (_, sentence) = report.tmpfs_lines(data)
+    assert "with /tmp on ext2/ext3, that costs 60 ms of the one S3 secret's 420" in sentence
+    assert "(0.72x the boto3 script on tmpfs, 0.84x as measured)" in sentence
+    readme = report.render_readme(data)
+    assert sentence in readme
+    assert f"| `{report.TMPFS}` | - | **360** (359-361) | 0.72 |" in readme
