@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -422,8 +423,16 @@ def test_check_host_and_bind(monkeypatch: pytest.MonkeyPatch, short_dir: Path) -
 def test_container_side_execs(agent: tuple[str, FakeEngine]) -> None:
     """Agent mode end to end in a subprocess (depth 1): the target gets env and file secrets."""
     url, _ = agent
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "INJECTOR_AGENT": url}
-    done = runner.run(env, "--", "sh", "-c", 'echo "$DB"; cat "$KEY_FILE"', target_prints=True)
+    secrets_dir = Path("/dev/shm") / f"injector-agent-test-{uuid.uuid4().hex}"
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "INJECTOR_AGENT": url,
+        "INJECTOR_SECRETS_DIR": str(secrets_dir),  # not left behind in the host's /dev/shm
+    }
+    try:
+        done = runner.run(env, "--", "sh", "-c", 'echo "$DB"; cat "$KEY_FILE"', target_prints=True)
+    finally:
+        shutil.rmtree(secrets_dir, ignore_errors=True)
     assert done.returncode == 0, done.err
     assert done.stdout.decode().split() == ["int-db-value", "int-key-value"]
     again = runner.run(env, "--", "echo", "RAN", target_prints=True)
