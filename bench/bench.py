@@ -224,6 +224,14 @@ SERVICE_SCRIPTS = {
 }
 
 
+def fs_type(path: Path) -> str:
+    """Return the type of the file system *path* is on, as ``stat -f`` names it."""
+    done = subprocess.run(
+        ["stat", "-f", "-c", "%T", str(path)], capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip()
+
+
 def tmpfs_variant(env: dict[str, str], have_binary: bool) -> list[Variant]:
     """dist/injector with TMPDIR on /dev/shm (when it is an exec-able tmpfs): sections 2, 2b.
 
@@ -232,10 +240,7 @@ def tmpfs_variant(env: dict[str, str], have_binary: bool) -> list[Variant]:
     """
     if not have_binary:
         return []
-    kind = subprocess.run(
-        ["stat", "-f", "-c", "%T", str(SHM)], capture_output=True, text=True, check=False
-    ).stdout.strip()
-    if kind != "tmpfs" or os.statvfs(SHM).f_flag & os.ST_NOEXEC:
+    if fs_type(SHM) != "tmpfs" or os.statvfs(SHM).f_flag & os.ST_NOEXEC:
         return []
     if not TMPFS_DIRS:
         TMPFS_DIRS.append(Path(tempfile.mkdtemp(prefix="injector-bench-", dir=SHM)))
@@ -1299,12 +1304,7 @@ def machine() -> dict[str, Any]:
     with contextlib.suppress(OSError, ValueError):
         kb = int(Path("/proc/meminfo").read_text().split("MemTotal:")[1].split()[0])
         mem = f"{kb / 1024 / 1024:.1f} GiB"
-    tmp = subprocess.run(
-        ["stat", "-f", "-c", "%T", os.environ.get("BENCH_TMPDIR", "/tmp")],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
+    tmp = fs_type(Path(os.environ.get("BENCH_TMPDIR", "/tmp")))
 
     def version(argv: list[str]) -> str:
         done = subprocess.run(argv, capture_output=True, text=True, check=False)

@@ -14,7 +14,9 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -105,3 +107,11 @@ def imds_env(moto: MotoServer, imds: Imds, tmp_path: Path) -> dict[str, str]:
 def seed(moto: MotoServer) -> Seeder:
     """Return seed helpers talking to moto directly (not through the proxy)."""
     return Seeder(moto.url)
+
+
+@pytest.fixture
+def shm_dir() -> Iterator[Path]:
+    """Give a fresh path under /dev/shm (not created), removed afterwards."""
+    path = Path("/dev/shm") / f"injector-test-{uuid.uuid4().hex}"
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

@@ -18,7 +18,6 @@ import subprocess
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -420,19 +419,15 @@ def test_check_host_and_bind(monkeypatch: pytest.MonkeyPatch, short_dir: Path) -
         serve.check_host()
 
 
-def test_container_side_execs(agent: tuple[str, FakeEngine]) -> None:
+def test_container_side_execs(agent: tuple[str, FakeEngine], shm_dir: Path) -> None:
     """Agent mode end to end in a subprocess (depth 1): the target gets env and file secrets."""
     url, _ = agent
-    secrets_dir = Path("/dev/shm") / f"injector-agent-test-{uuid.uuid4().hex}"
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "INJECTOR_AGENT": url,
-        "INJECTOR_SECRETS_DIR": str(secrets_dir),  # not left behind in the host's /dev/shm
+        "INJECTOR_SECRETS_DIR": str(shm_dir),  # not left behind in the host's /dev/shm
     }
-    try:
-        done = runner.run(env, "--", "sh", "-c", 'echo "$DB"; cat "$KEY_FILE"', target_prints=True)
-    finally:
-        shutil.rmtree(secrets_dir, ignore_errors=True)
+    done = runner.run(env, "--", "sh", "-c", 'echo "$DB"; cat "$KEY_FILE"', target_prints=True)
     assert done.returncode == 0, done.err
     assert done.stdout.decode().split() == ["int-db-value", "int-key-value"]
     again = runner.run(env, "--", "echo", "RAN", target_prints=True)

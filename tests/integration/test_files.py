@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
@@ -18,15 +16,6 @@ from injector.secret import Secret
 from tests.support import runner
 
 pytestmark = pytest.mark.integration
-SHM = Path("/dev/shm")
-
-
-@pytest.fixture
-def shm_dir():
-    """Give a fresh path under /dev/shm (not created), removed afterwards."""
-    path = SHM / f"injector-test-{uuid.uuid4().hex}"
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def _deliver(environ: dict[str, str], values: dict[str, bytes], config: Config):

@@ -6,8 +6,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import uuid
 from pathlib import Path
 
 import pytest
@@ -39,14 +37,6 @@ def refused(aws_env, extra: dict[str, str], tmp_path: Path, code: int) -> runner
     assert result.events()[-1]["event"] == "failed"
     assert "Traceback" not in result.err
     return result
-
-
-@pytest.fixture
-def shm_dir():
-    """Give a fresh path under /dev/shm (not created), removed afterwards."""
-    path = Path("/dev/shm") / f"injector-hostile-{uuid.uuid4().hex}"
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def test_names_that_are_not_identifiers(aws_env, seed) -> None:
