@@ -34,7 +34,7 @@ class Settings(NamedTuple):
     engine: str = ENGINE_DEFAULT
     once_per_start: bool = True
     max_start_age: float = 60.0
-    max_caller_depth: int = 3
+    max_caller_depth: int = 2
     trust_image_labels: bool = False
     allow_privileged: bool = False
     allow_host_pid: bool = False

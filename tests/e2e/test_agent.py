@@ -32,7 +32,7 @@ pytestmark = pytest.mark.container
 LABEL = "com.example.service"
 BUCKET = "agent-e2e"
 SHOW = 'echo "DB=$DB_PASSWORD API=$API_KEY SSM=$SSM_VALUE"; cat "$TLS_KEY_FILE"; echo; echo RAN'
-SETTINGS = {"max_start_age": "60s", "max_caller_depth": 3, "request_timeout": "3s"}
+SETTINGS = {"max_start_age": "60s", "max_caller_depth": 2, "request_timeout": "3s"}
 
 
 class Values:
@@ -202,7 +202,7 @@ def test_whoami(images: dict[str, str], docker: Docker, shared_agent: AgentProce
     assert seen["container_name"] == docker.names[-1]
     assert seen["run_time_labels"] == {LABEL: "payments"}
     assert seen["policy"] == "payments"
-    assert seen["depth"] == 2  # staticx bootloader (PID 1) -> PyInstaller parent -> Python
+    assert seen["depth"] == 1  # staticx bootloader (PID 1) -> Python (onedir: no launcher between)
 
 
 # -- denied callers ----------------------------------------------------------------------

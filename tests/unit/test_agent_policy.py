@@ -140,3 +140,8 @@ env.C = "ref+s3://b/c"
 def test_durations(raw: object, seconds: float) -> None:
     """Durations take s, m, h, ms or plain numbers."""
     assert policy.duration(raw, "x") == seconds
+
+
+def test_default_depth_is_init_plus_the_bootloader() -> None:
+    """Unset, max_caller_depth admits docker-init and the static binary's bootloader only."""
+    assert policy.Settings().max_caller_depth == 2
