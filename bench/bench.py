@@ -1136,6 +1136,11 @@ def profile_imports(
     return parse_importtime(text)
 
 
+PHASE_STATICX = "staticx: extract to /tmp, start the program"
+PHASE_PYI = "PyInstaller onefile parent: extract to /tmp, start Python (onefile builds)"
+PHASE_CLEANUP = "after exec: the bootloader cleans up and exits"
+
+
 def strace_phases(argv: list[str], env: dict[str, str]) -> dict[str, float]:
     """Split one run of the binary into phases from strace timestamps (ms)."""
     with tempfile.NamedTemporaryFile("r", suffix=".strace") as trace:
@@ -1168,26 +1173,35 @@ def strace_phases(argv: list[str], env: dict[str, str]) -> dict[str, float]:
         return next((t for pid, t, call in events if t >= after and pred(pid, call)), None)
 
     fork = first(lambda pid, c: pid == root and c.startswith(("fork", "clone", "vfork")))
-    launcher = first(lambda pid, c: pid != root and c.startswith("execve("), fork or 0)
-    launcher_pid = next(pid for pid, t, _ in events if t == launcher)
-    clone = first(lambda pid, c: pid == launcher_pid and c.startswith("clone"), launcher or 0)
-    child = first(lambda pid, c: pid not in (root, launcher_pid) and c.startswith("execve("))
-    core = first(lambda _pid, c: "RLIMIT_CORE" in c, child or 0)
-    connect = first(lambda _pid, c: c.startswith("connect("), child or 0)
+    program = first(lambda pid, c: pid != root and c.startswith("execve("), fork or 0)
+    program_pid = next(pid for pid, t, _ in events if t == program)
     target = first(lambda _pid, c: c.startswith(f'execve("{argv[-1]}"'))
+    # A onefile program (INJECTOR_SPEC_ONEFILE=1 builds) execs Python in a child of its
+    # own; the onedir one runs Python in the program's process, which execs the target.
+    child = first(
+        lambda pid, c: (
+            pid not in (root, program_pid)
+            and c.startswith("execve(")
+            and not c.startswith(f'execve("{argv[-1]}"')
+        )
+    )
+    clone = first(lambda pid, c: pid == program_pid and c.startswith("clone"), program or 0)
+    python = child if child is not None else program
+    core = first(lambda _pid, c: "RLIMIT_CORE" in c, python or 0)
+    connect = first(lambda _pid, c: c.startswith("connect("), python or 0)
     end = events[-1][1]
     marks = [
-        ("staticx: extract to /tmp, start the launcher", t0, fork),
-        ("PyInstaller launcher: extract to /tmp, start Python", launcher, clone),
-        ("Python start, injector imports, plan (to hardening)", child, core or target),
+        (PHASE_STATICX, t0, fork),
+        (PHASE_PYI, program if child is not None else None, clone),
+        ("Python start, injector imports, plan (to hardening)", python, core or target),
         ("botocore imports and client creation (to first connect)", core, connect),
         ("requests and exec (first connect to target exec)", connect, target),
         (
             "Python start, imports, plan, exec (no references)",
-            child,
+            python,
             target if core is None else None,
         ),
-        ("after exec: launchers clean up and exit", target, end),
+        (PHASE_CLEANUP, target, end),
         ("total to exec", t0, target),
     ]
     return {name: (b - a) * 1000 for name, a, b in marks if a is not None and b is not None}
@@ -1222,19 +1236,20 @@ def profile_findings(data: dict[str, Any]) -> list[str]:
     phases = {p["name"]: p for p in profile.get("phases", [])}
     lines = []
     total = phases.get("total to exec", {})
-    staticx = phases.get("staticx: extract to /tmp, start the launcher", {})
-    pyi = phases.get("PyInstaller launcher: extract to /tmp, start Python", {})
+    staticx = phases.get(PHASE_STATICX, {})
+    pyi = phases.get(PHASE_PYI, {}).get("none") or 0.0
     python = phases.get("Python start, injector imports, plan (to hardening)", {})
-    if total.get("none") and staticx.get("none") is not None and pyi.get("none") is not None:
-        launch = staticx["none"] + pyi["none"]
+    if total.get("none") and staticx.get("none") is not None:
+        launch = staticx["none"] + pyi
+        split = f"; PyInstaller's onefile parent {pyi:.0f}" if pyi else ""
         lines.append(
-            f"**No references:** of {total['none']:.0f} ms to exec, the two launchers take "
-            f"{launch:.0f} ms ({100 * launch / total['none']:.0f}%: staticx "
-            f"{staticx['none']:.0f}, PyInstaller {pyi['none']:.0f}), extracting the archive "
-            f"to /tmp before any Python runs; Python's start, injector's imports and the "
-            f"plan take the rest. After the exec the launchers spend another "
-            f"{phases.get('after exec: launchers clean up and exit', {}).get('none') or 0:.0f}"
-            f" ms deleting what they extracted (the target is already running then, but a "
+            f"**No references:** of {total['none']:.0f} ms to exec, the staticx bootloader "
+            f"takes {launch:.0f} ms ({100 * launch / total['none']:.0f}%{split}), extracting "
+            f"its archive (PyInstaller's bootloader and its onedir tree) to /tmp before any "
+            f"Python runs; Python's start, injector's imports and the plan take the rest. "
+            f"After the exec the bootloader spends another "
+            f"{phases.get(PHASE_CLEANUP, {}).get('none') or 0:.0f}"
+            f" ms deleting what it extracted (the target is already running then, but a "
             f"short-lived container's exit waits for it)."
         )
     if total.get("s3") and python.get("s3") is not None:

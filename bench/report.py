@@ -584,11 +584,11 @@ def render_results(data: Data) -> str:  # noqa: C901, PLR0915 - one linear docum
             (
                 "`dist/injector` under `strace -f --seccomp-bpf -ttt` (process syscalls, "
                 "`prlimit64` and `connect` only; strace adds a little), milliseconds, median of "
-                f"{profile.get('phase_runs', '?')} runs. Phase boundaries: staticx's fork, the "
-                "PyInstaller parent's clone, the Python child's execve, its first "
-                "`prlimit64(RLIMIT_CORE)` (injector's hardening, before the secrets are "
-                "resolved: botocore is imported after it), its first `connect` (clients "
-                "created), the target's execve, the launchers' exit."
+                f"{profile.get('phase_runs', '?')} runs. Phase boundaries: staticx's fork, "
+                "the program's execve (PyInstaller onedir: Python runs in that process), "
+                "its first `prlimit64(RLIMIT_CORE)` (injector's hardening, before the secrets "
+                "are resolved: botocore is imported after it), its first `connect` (clients "
+                "created), the target's execve, the bootloader's exit."
             ),
             "",
         ]
