@@ -1,8 +1,9 @@
-"""What the two frozen launchers (staticx's bootloader, PyInstaller's onefile parent) add.
+"""What the frozen launchers (staticx's bootloader, PyInstaller's bootloader) add.
 
-The static binary runs as: staticx bootloader -> PyInstaller parent -> Python (this code).
-Each launcher leaves traces in the environment and in argv; this module is the one place
-that knows them, so the target gets exactly what a plain exec would have given it.
+The static binary runs as: staticx bootloader -> Python (this code, in PyInstaller's onedir
+bootloader, which runs Python in its own process). Each leaves traces in the environment
+and in argv; this module is the one place that knows them, so the target gets exactly what
+a plain exec would have given it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ PROGRAM_PATH = "STATICX_PROG_PATH"
 # What CPython's locale coercion (PEP 538) adds to its own environment.
 COERCED_NAME = "LC_CTYPE"
 COERCED_VALUES = frozenset({"C.UTF-8", "C.utf8", "UTF-8"})
-# The caller's working directory: both launchers moved to "/" and left it to us.
+# The caller's working directory: the bootloader moved to "/" and left it to us.
 CWD_SAVED = "STATICX_ORIG_CWD"
 
 

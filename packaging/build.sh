@@ -1,5 +1,5 @@
 #!/bin/sh
-# Freeze injector into one static Linux x86-64 file: PyInstaller (onefile) + staticx.
+# Freeze injector into one static Linux x86-64 file: PyInstaller (onedir) + staticx.
 #
 #   packaging/build.sh [OUTPUT]          (default OUTPUT: dist/injector)
 #
@@ -107,6 +107,9 @@ mkdir -p "$WORK"
 "$PYINSTALLER" --noconfirm --clean --log-level WARN \
     --distpath "$WORK/dist" --workpath "$WORK/work" "$HERE/injector.spec"
 FROZEN=$WORK/dist/${INJECTOR_SPEC_NAME:-injector-onefile}
+# Onedir (the default, see injector.spec): the program inside its directory, which staticx's
+# PyInstaller hook (packaging/staticx, patch 0009) carries whole.
+[ -d "$FROZEN" ] && FROZEN=$FROZEN/$(basename "$FROZEN")
 [ -x "$FROZEN" ] || die "PyInstaller produced no $FROZEN"
 
 log "staticx ($("$STATICX" --version 2>&1))"

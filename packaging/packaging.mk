@@ -113,11 +113,11 @@ binary-arm64:
 
 # The patched staticx (packaging/staticx) in .venv: binary-local and the bootloader tests use it.
 staticx-venv: $(STAMP)
-	@.venv/bin/staticx --version 2>&1 | grep -q '+injector.5' || packaging/staticx/build.sh .venv
+	@.venv/bin/staticx --version 2>&1 | grep -q '+injector.6' || packaging/staticx/build.sh .venv
 
 # PyInstaller's bootloader with Python linked in (packaging/pyinstaller), over .venv's stock one.
 pyi-bootloader-venv: $(STAMP)
-	@grep -q 'injector: linked-python bootloader' \
+	@grep -q 'injector: linked-python bootloader, onedir in place' \
 		"$$(.venv/bin/python -c 'import os, PyInstaller as p; print(os.path.join(os.path.dirname(p.__file__), "bootloader", p.PLATFORM, "run"))')" \
 		|| packaging/pyinstaller/build-bootloader.sh .venv
 

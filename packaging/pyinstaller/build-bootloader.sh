@@ -20,7 +20,7 @@ set -eu
 
 PYI_VERSION=6.22.3
 PYI_SDIST_SHA256=05eb2f5615503e72939a7224d68b4aff572c6b0438ee4a17d0a4b481f399362d
-MARKER="injector: linked-python bootloader"
+MARKER="injector: linked-python bootloader, onedir in place"
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)

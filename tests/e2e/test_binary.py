@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import stat
 import subprocess
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from conftest import BUCKET, ROOT, Moto, base_env, run
+
+from tests.support import scan_images as si
 
 pytestmark = pytest.mark.binary
 
@@ -369,22 +372,49 @@ def test_shared_libraries_are_written_once(
 
 
 def test_program_is_small_and_its_archive_read_in_place(binary: Path, tmp_path: Path) -> None:
-    """The launcher extracts only PyInstaller's bootloader; <program>.pkg links to the binary.
+    """The launcher extracts PyInstaller's bootloader and its onedir tree; the PKG stays put.
 
-    The PKG (modules, data, extension modules) is appended to the binary and read in place
-    through /proc/<staticx pid>/exe (patch 0008), so the ~10 MB archive is never written to
-    TMPDIR, and no libpython is written either (it is linked into the bootloader).
+    The PKG (the modules) is appended to the binary and read in place through
+    /proc/<staticx pid>/exe (patch 0008), so the ~7 MB archive is never written to TMPDIR,
+    and no libpython is written either (it is linked into the bootloader). The program is
+    onedir (patch 0009): the target's parent is the staticx bootloader itself, no
+    PyInstaller launcher between them. The scan-only extension modules are in the tree
+    compressed only (injector/scan/native.py).
     """
     listing = (
-        "prog=$(readlink /proc/$PPID/exe); "
-        'printf "%s %s\n" "$(wc -c <"$prog")" "$(readlink "$prog.pkg")"; '
-        "cat /proc/$PPID/status | grep PPid"
+        'b=$(echo "$TMPDIR"/staticx-*); prog=$b/$(readlink "$b/.staticx.prog"); '
+        'printf "%s %s %s\n" "$(wc -c <"$prog")" "$(readlink "$prog.pkg")" "$PPID"; '
+        "readlink /proc/$PPID/exe; "
+        'cd "$b/_internal" && find . -name "*.so*" -o -name "libpython*" | sort'
     )
     env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path)}
     done = run([binary, "/bin/sh", "-c", listing], env)
     assert done.returncode == 0, done.stderr
-    first, ppid = done.stdout.decode().splitlines()
-    size, link = first.split()
+    first, parent_exe, *files = done.stdout.decode().splitlines()
+    size, link, ppid = first.split()
     assert int(size) < 12 * 1024 * 1024, first  # the bootloader with Python, not the ~22 MB program
-    staticx_pid = int(ppid.split()[1])
-    assert link == f"/proc/{staticx_pid}/exe", first
+    assert link == f"/proc/{ppid}/exe", first
+    assert Path(parent_exe) == binary.resolve(), parent_exe
+    packed = sorted(f for f in files if f.endswith(".so.z"))
+    assert packed == [
+        "./injector/_packed/ahocorasick.so.z",
+        "./injector/_packed/charset_normalizer.cd.so.z",
+        "./injector/_packed/charset_normalizer.md.so.z",
+        "./injector/_packed/zstandard.backend_c.so.z",
+    ], files
+    assert not [f for f in files if "zstandard" in f and not f.endswith(".so.z")], files
+    assert not [f for f in files if "libpython" in f], files
+
+
+def test_scan_loads_the_packed_extension_modules(binary: Path, tmp_path: Path) -> None:
+    """A scan of a zstd OCI archive works frozen: zstandard, pyahocorasick, charset_normalizer."""
+    token = si.github_token()
+    image = si.Image([si.Layer({"/app/.env": f"GITHUB_TOKEN={token}\n".encode()})])
+    archive = si.write_oci_archive(image, tmp_path / "image.tar", "zstd")
+    env = base_env(XDG_CACHE_HOME=str(tmp_path / "cache"))
+    done = run([binary, "scan", f"oci-archive:{archive}", "--format", "json", "--no-cache"], env)
+    assert b"Traceback" not in done.stderr, done.stderr.decode()[-2000:]
+    assert token.encode() not in done.stdout + done.stderr
+    findings = json.loads(done.stdout)["findings"]
+    assert [f for f in findings if f["rule"] == "github-token"], findings
+    assert done.returncode == 1, done.stderr.decode()  # a high finding: the documented exit

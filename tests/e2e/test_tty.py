@@ -171,15 +171,18 @@ def _wait_until(what: str, check: Callable[[], object], timeout: float = TIMEOUT
         time.sleep(0.02)
 
 
-def _chain(top: int, comm: str) -> tuple[int, int]:
-    """(launcher, target) below the bootloader *top*, once the target runs as *comm*."""
+def _target(top: int, comm: str) -> int:
+    """Return the target, the bootloader *top*'s only child, once it runs as *comm*.
 
-    def find() -> tuple[int, int] | None:
-        (launcher,) = _children(top)
-        (target,) = _children(launcher)
+    The frozen program is PyInstaller onedir inside staticx: its Python process is the
+    bootloader's child and becomes the target by exec, with no launcher in between.
+    """
+
+    def find() -> int | None:
+        (target,) = _children(top)
         if Path(f"/proc/{target}/comm").read_text().strip() != comm:
             return None
-        return launcher, target
+        return target
 
     return _wait_until(f"{comm} below {top}", find)  # type: ignore[return-value]
 
@@ -233,7 +236,7 @@ def test_each_ctrl_c_reaches_the_target_once(
 def test_launchers_never_forward_the_terminals_signals(
     binary: Path, terminal: Callable[..., Terminal], tmp_path: Path
 ) -> None:
-    """A target that left the foreground group gets no Ctrl-C: neither launcher forwards it."""
+    """A target that left the foreground group gets no Ctrl-C: the bootloader never forwards it."""
     script = tmp_path / "counter.py"
     script.write_text(COUNTER)
     term = terminal([binary, _python(), script, "own-group"])
@@ -248,8 +251,8 @@ def test_launchers_never_forward_the_terminals_signals(
 
 
 @pytest.mark.binary
-def test_kill_to_the_launcher_is_dropped(binary: Path, tmp_path: Path) -> None:
-    """PyInstaller's parent drops a SIGINT sent to it (bootloader_ignore_signals)."""
+def test_kill_to_the_bootloader_reaches_the_target_once(binary: Path, tmp_path: Path) -> None:
+    """A SIGINT sent to the top process is forwarded to its child, the target, exactly once."""
     script = tmp_path / "counter.py"
     script.write_text(COUNTER)
     proc = subprocess.Popen(
@@ -263,10 +266,12 @@ def test_kill_to_the_launcher_is_dropped(binary: Path, tmp_path: Path) -> None:
         assert proc.stdout is not None
         out = _Lines(proc.stdout.fileno())
         assert out.next().startswith("ready ")
-        launcher, _ = _chain(proc.pid, "python3")
-        os.kill(launcher, signal.SIGINT)  # a forwarding launcher would pass it on at once
-        os.kill(proc.pid, signal.SIGTERM)  # reaches the target after it, through the top
-        assert out.next() == "total cont=0 int=0 tstp=0"
+        target = _target(proc.pid, "python3")
+        assert not _children(target)  # no process of ours left between or below
+        os.kill(proc.pid, signal.SIGINT)
+        assert out.next() == "int 1"
+        os.kill(proc.pid, signal.SIGTERM)
+        assert out.next() == "total cont=0 int=1 tstp=0"
         assert proc.wait(TIMEOUT) == 0
     finally:
         if proc.poll() is None:
@@ -278,21 +283,21 @@ def test_kill_to_the_launcher_is_dropped(binary: Path, tmp_path: Path) -> None:
 def test_chain_stays_in_the_terminals_foreground_group(
     binary: Path, terminal: Callable[..., Terminal]
 ) -> None:
-    """Bootloader, launcher and target share the caller's process group, the foreground one."""
+    """Bootloader and target share the caller's process group, the foreground one."""
     term = terminal([binary, "sleep", "60"])
-    launcher, target = _chain(term.proc.pid, "sleep")
-    groups = {os.getpgid(pid) for pid in (term.proc.pid, launcher, target)}
+    target = _target(term.proc.pid, "sleep")
+    groups = {os.getpgid(pid) for pid in (term.proc.pid, target)}
     assert groups == {term.proc.pid}
     assert os.tcgetpgrp(term.master) == term.proc.pid  # the master reports the slave's group
 
 
 @pytest.mark.binary
-def test_launcher_ignores_signals_and_target_inherits_nothing(
+def test_target_inherits_no_signal_disposition(
     binary: Path, terminal: Callable[..., Terminal]
 ) -> None:
-    """PyInstaller's parent catches signals but not SIGTSTP; the target's are a plain exec's."""
+    """The target's caught, ignored and blocked signals are a plain exec's."""
     term = terminal([binary, "sleep", "60"])
-    launcher, target = _chain(term.proc.pid, "sleep")
+    target = _target(term.proc.pid, "sleep")
     plain = terminal(["sleep", "60"])  # what a plain exec inherits here (xdist ignores some)
 
     def mask(pid: int, key: str) -> int:
@@ -301,13 +306,6 @@ def test_launcher_ignores_signals_and_target_inherits_nothing(
                 return int(line.split()[1], 16)
         raise AssertionError(key)
 
-    def bit(sig: int) -> int:
-        return 1 << (sig - 1)
-
-    caught = mask(launcher, "SigCgt")
-    assert caught & bit(signal.SIGINT)
-    assert caught & bit(signal.SIGTERM)
-    assert not caught & bit(signal.SIGTSTP)
     for key in ("SigCgt", "SigIgn", "SigBlk"):
         assert mask(target, key) == mask(plain.proc.pid, key), key
 
@@ -338,17 +336,16 @@ def test_kill_tstp_and_cont_to_the_top_process(binary: Path, tmp_path: Path) -> 
         assert proc.stdout is not None
         out = _Lines(proc.stdout.fileno())
         assert out.next().startswith("ready ")
-        launcher, target = _chain(proc.pid, "python3")
-        chain = (proc.pid, launcher, target)
+        chain = (proc.pid, _target(proc.pid, "python3"))
 
         os.kill(proc.pid, signal.SIGTSTP)
         assert out.next() == "tstp 1"
         assert _wait_stopped(proc.pid) == signal.SIGTSTP
-        _wait_states(chain, _stopped, "all three stopped")
+        _wait_states(chain, _stopped, "both stopped")
 
         os.kill(proc.pid, signal.SIGCONT)
         assert out.next() == "cont 1"
-        _wait_states(chain, _running, "all three running")
+        _wait_states(chain, _running, "both running")
 
         os.kill(proc.pid, signal.SIGTERM)
         assert out.next() == "total cont=1 int=0 tstp=1"
@@ -364,13 +361,12 @@ def test_kill_tstp_stops_a_plain_target(binary: Path) -> None:
     """A target without handlers stops on a kill()ed SIGTSTP, resumes on SIGCONT, dies of TERM."""
     proc = subprocess.Popen([str(binary), "sleep", "60"], env=base_env(), process_group=0)
     try:
-        launcher, target = _chain(proc.pid, "sleep")
-        chain = (proc.pid, launcher, target)
+        chain = (proc.pid, _target(proc.pid, "sleep"))
         os.kill(proc.pid, signal.SIGTSTP)
         assert _wait_stopped(proc.pid) == signal.SIGTSTP
-        _wait_states(chain, _stopped, "all three stopped")
+        _wait_states(chain, _stopped, "both stopped")
         os.kill(proc.pid, signal.SIGCONT)
-        _wait_states(chain, _running, "all three running")
+        _wait_states(chain, _running, "both running")
         os.kill(proc.pid, signal.SIGTERM)
         assert proc.wait(TIMEOUT) == 128 + signal.SIGTERM
     finally:
@@ -397,11 +393,11 @@ def test_kill_tstp_without_job_control_does_not_hang_the_chain(
         assert proc.stdout is not None
         out = _Lines(proc.stdout.fileno())
         assert out.next().startswith("ready ")
-        launcher, target = _chain(proc.pid, "python3")
+        target = _target(proc.pid, "python3")
         os.kill(proc.pid, signal.SIGTSTP)
         assert out.next() == "tstp 1"  # it stopped itself with SIGSTOP ...
         assert out.next() == "cont 1"  # ... and the bootloader, unable to stop, continued it
-        _wait_states((proc.pid, launcher, target), _running, "all three running")
+        _wait_states((proc.pid, target), _running, "both running")
         os.kill(proc.pid, signal.SIGTERM)
         assert out.next() == "total cont=1 int=0 tstp=1"
         assert proc.wait(TIMEOUT) == 0
@@ -437,12 +433,11 @@ class _Lines:
 
 @pytest.mark.binary
 def test_only_the_target_keeps_the_working_directory(binary: Path, tmp_path: Path) -> None:
-    """Both launchers are in "/"; the target runs in the caller's directory."""
+    """The bootloader is in "/"; the target runs in the caller's directory."""
     proc = subprocess.Popen([str(binary), "sleep", "60"], env=base_env(), cwd=tmp_path)
     try:
-        launcher, target = _chain(proc.pid, "sleep")
+        target = _target(proc.pid, "sleep")
         assert os.readlink(f"/proc/{proc.pid}/cwd") == "/"
-        assert os.readlink(f"/proc/{launcher}/cwd") == "/"
         assert os.readlink(f"/proc/{target}/cwd") == str(tmp_path)
     finally:
         proc.kill()
@@ -488,16 +483,15 @@ def test_bash_job_control_ctrl_z_fg_ctrl_c(bash_term: Terminal) -> None:
     term.write(b'"$INJECTOR" -- sleep 60\n')
     bash = term.proc.pid
     top = _wait_until("the bootloader below bash", lambda: _children(bash))[0]  # type: ignore[index]
-    launcher, target = _chain(top, "sleep")
-    chain = (top, launcher, target)
+    chain = (top, _target(top, "sleep"))
 
     term.write(CTRL_Z)
     term.expect(r"Stopped")
-    _wait_states(chain, _stopped, "all three stopped")
+    _wait_states(chain, _stopped, "both stopped")
     term.marker("STOPPED")
 
     term.write(b"fg\n")
-    _wait_states(chain, _running, "all three running after fg")
+    _wait_states(chain, _running, "both running after fg")
     term.write(CTRL_C)
     _wait_until("the job to end", lambda: not Path(f"/proc/{top}").exists())
     term.write(b"echo rc=$?-$((1+1))\n")
@@ -511,13 +505,13 @@ def test_background_read_stops_the_job_with_sigttin(bash_term: Terminal) -> None
     term.write(b'"$INJECTOR" -- head -n1 &\n')
     bash = term.proc.pid
     top = _wait_until("the bootloader below bash", lambda: _children(bash))[0]  # type: ignore[index]
-    launcher, target = _chain(top, "head")
-    _wait_states((top, launcher, target), _stopped, "all three stopped")
+    chain = (top, _target(top, "head"))
+    _wait_states(chain, _stopped, "both stopped")
     term.write(b"jobs -l\n")
     term.expect(r"Stopped \(tty input\)")
     term.marker("STOPPED")
     term.write(b"fg\n")
-    _wait_states((top, launcher, target), _running, "all three running after fg")
+    _wait_states(chain, _running, "both running after fg")
     term.write(b"from-the-keyboard\n")
     term.expect(r"from-the-keyboard\r?\n(.*\n)?from-the-keyboard")  # echo, then head's output
     term.write(b"echo rc=$?-$((1+1))\n")

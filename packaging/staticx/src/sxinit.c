@@ -10,7 +10,8 @@
  *
  * With a PyInstaller onefile program (built with bootloader_ignore_signals,
  * so that its parent drops what it gets) signals go straight to the app
- * process, its child. All processes stay in the caller's process group: the
+ * process, its child; a onedir one (injector's build) is the app process
+ * itself. All processes stay in the caller's process group: the
  * terminal's own signals reach every one of them, so those are never
  * forwarded. See docs/pid1.md in injector.
  */
@@ -21,6 +22,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -55,6 +57,12 @@ static sigset_t m_origmask;     /* the mask we were started with */
  * "pydata" section instead of the archive: it then reads <itself>.pkg. */
 #define PYI_SIDELOAD_MAGIC      "MEI\015\013\012\013\016"
 #define PYI_SIDELOAD_LEN        8
+
+/* A PKG TOC entry: entry_len, offset, length, ulen (uint32 BE), flag, type. */
+#define PYI_TOC_ENTRY_LEN       (4 * 4 + 2)
+/* The entry types a onefile bootloader extracts (binary, data, zip file,
+ * symlink, dependency); a onedir PKG has none: its files are on disk. */
+#define PYI_EXTRACTED_TYPES     "bxZld"
 
 static bool m_chain;            /* the child is a PyInstaller onefile parent */
 static bool m_stopped;          /* we stopped ourselves with the target */
@@ -249,6 +257,48 @@ cookie_ends_at(const struct map *map, size_t end)
                PYI_COOKIE_MAGIC, 8) == 0;
 }
 
+static uint32_t
+be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Whether the PKG whose cookie ends at `end` lists a file for the bootloader
+ * to extract: a onefile program, which runs the app as its child. A onedir
+ * one runs it in its own process. Anything unreadable counts as onefile. */
+static bool
+pkg_extracts(const struct map *map, size_t end)
+{
+    const unsigned char *base = map->map, *cookie = base + end - PYI_COOKIE_LEN;
+    uint32_t pkg_len = be32(cookie + 8), toc_off = be32(cookie + 12);
+    uint32_t toc_len = be32(cookie + 16);
+
+    if (pkg_len > end || toc_off > pkg_len || toc_len > pkg_len - toc_off)
+        return true;
+    const unsigned char *toc = base + (end - pkg_len) + toc_off;
+    const unsigned char *stop = toc + toc_len;
+    while ((size_t)(stop - toc) >= PYI_TOC_ENTRY_LEN) {
+        uint32_t entry_len = be32(toc);
+        char type = (char)toc[PYI_TOC_ENTRY_LEN - 1];
+        if (entry_len < PYI_TOC_ENTRY_LEN || entry_len > (size_t)(stop - toc))
+            return true;
+        if (type != '\0' && strchr(PYI_EXTRACTED_TYPES, type))
+            return true;
+        toc += entry_len;
+    }
+    return false;
+}
+
+/* The same for the PKG at the end of this very file (side-loaded). */
+static bool
+self_pkg_extracts(void)
+{
+    struct map *map = mmap_file("/proc/self/exe", true);
+    bool extracts = !cookie_ends_at(map, map->size) || pkg_extracts(map, map->size);
+    unmap_file(map);
+    return extracts;
+}
+
 static bool proc_usable(void);
 
 /* Whether this very file (the staticx program) ends with a PyInstaller
@@ -312,28 +362,33 @@ link_sideloaded_pkg(const char *prog_path)
 /* PyInstaller >= 6 keeps its archive in an ELF section "pydata", older ones
  * append it to the file; either way the cookie is the archive's last part.
  * A program built with append_pkg=False has the side-load signature there,
- * and its PKG is appended to this file (patch 0008). */
+ * and its PKG is appended to this file (patch 0008). Whether it is a
+ * PyInstaller program at all; whether a onefile one in *onefile. */
 static bool
-is_pyinstaller_onefile(const char *prog_path)
+is_pyinstaller(const char *prog_path, bool *onefile)
 {
     struct map *map = mmap_file(prog_path, true);
     Elf_Ehdr *ehdr = map->map;
     bool found = false, sideload = false;
+    size_t end = map->size;
 
     if (map->size >= sizeof(*ehdr) && elf_is_valid(ehdr)) {
         Elf_Shdr *sh = elf_get_section_by_name(ehdr, "pydata");
-        size_t end = sh ? sh->sh_offset + sh->sh_size : 0;
+        end = sh ? sh->sh_offset + sh->sh_size : map->size;
         if (sh)
             found = cookie_ends_at(map, end);
         sideload = sh && !found && end >= PYI_SIDELOAD_LEN && end <= map->size &&
             memcmp((const char *)map->map + end - PYI_SIDELOAD_LEN,
                    PYI_SIDELOAD_MAGIC, PYI_SIDELOAD_LEN) == 0;
     }
-    if (!found && !sideload)
-        found = cookie_ends_at(map, map->size);
+    if (!found && !sideload) {
+        end = map->size;
+        found = cookie_ends_at(map, end);
+    }
+    *onefile = found && pkg_extracts(map, end);
     unmap_file(map);
-    if (sideload)
-        found = link_sideloaded_pkg(prog_path);
+    if (sideload && (found = link_sideloaded_pkg(prog_path)))
+        *onefile = self_pkg_extracts();
     return found;
 }
 
@@ -360,9 +415,10 @@ void
 sxinit_before_run(const char *prog_path)
 {
     unsetenv(SXINIT_ORIG_CWD_ENV);      /* only ever our own value */
-    m_chain = is_pyinstaller_onefile(prog_path);
-    debug_printf("PyInstaller onefile program: %s\n", m_chain ? "yes" : "no");
-    if (m_chain)
+    bool pyinstaller = is_pyinstaller(prog_path, &m_chain);
+    debug_printf("PyInstaller program: %s\n",
+                 !pyinstaller ? "no" : m_chain ? "onefile" : "onedir");
+    if (pyinstaller)
         leave_cwd();
 }
 
