@@ -13,8 +13,8 @@
 #   INJECTOR_BASE_IMAGE the build container's base image, recorded in the build info
 #   STATICX_COMPRESS=1  let staticx xz-compress its archive (smaller, ~0.2 s slower per start)
 #   INJECTOR_SPEC_*     variant knobs read by packaging/injector.spec (measurements only)
-# Outputs: OUTPUT, OUTPUT.sha256, injector/_build.py, injector/_models/ and injector/_regexes.py
-# (git-ignored).
+# Outputs: OUTPUT, OUTPUT.sha256, injector/_build.py, injector/_models/, injector/_embedded.py
+# and injector/_regexes.py (git-ignored).
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -93,6 +93,10 @@ EOF
 # The trimmed botocore models (injector/_models, git-ignored) from this botocore's data.
 rm -rf "$ROOT/injector/_models"
 "$PYTHON" "$HERE/trim_models.py" "$ROOT/injector/_models"
+# Those models and botocore's few data files as one module (injector/_embedded.py,
+# git-ignored), read in place from the binary instead of ~40 files written at every start.
+rm -f "$ROOT/injector/_embedded.py"
+"$PYTHON" "$HERE/embed_data.py" "$ROOT/injector/_models" "$ROOT/injector/_embedded.py"
 # The regular expressions botocore and urllib3 compile, precompiled (injector/_regexes.py,
 # git-ignored), after the models: creating the clients compiles the rule sets' patterns.
 rm -f "$ROOT/injector/_regexes.py"

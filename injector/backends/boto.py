@@ -19,16 +19,24 @@ are changed, both measured in bench/results.md:
   pinned botocore's own files: only the operations called, no documentation) when that
   directory exists and was made from this very botocore version; otherwise, and for every
   other service (sts, sso, ... of the credential chain), botocore's own data is used.
+- In the frozen binary both come from ``injector._embedded`` instead (packaging/embed_data.py
+  puts the trimmed models and botocore's few data files into one module, read in place
+  from the binary, so that no file is written for them at start): botocore's search paths
+  (``AWS_DATA_PATH``, ``~/.aws/models``) are still searched first, the embedded files serve
+  what they do not hold, as botocore's own data directory would.
 """
 
 from __future__ import annotations
 
 import gc
+import gzip
 import importlib.util
 import json
 import os
 import sys
 import types
+from collections import OrderedDict
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NoReturn, Self, SupportsIndex
 
@@ -36,6 +44,7 @@ STUBBED = ("botocore.docs", "botocore.docs.docstring", "botocore.docs.utils")
 HTTP2 = "urllib3.http2"
 STUB_DOC = "injector's stub of botocore.docs (injector.backends.boto)"
 MODELS_DIR = Path(__file__).resolve().parent.parent / "_models"
+EMBEDDED = "injector._embedded"
 TRIMMED_TYPES = ("service-2", "endpoint-rule-set-1")
 
 
@@ -165,17 +174,33 @@ gc.disable()
 
 import botocore  # noqa: E402 - after the stubs
 import botocore.session  # noqa: E402
+from botocore.exceptions import DataNotFoundError  # noqa: E402
 from botocore.loaders import Loader, instance_cache  # noqa: E402
 
 gc.freeze()
 if _GC_WAS_ON:
     gc.enable()
 
+# The trimmed models: a directory of files (injector/_models) or the embedded {name: text}.
+Models = Path | Mapping[str, str]
 
-def trimmed_services(models_dir: Path) -> dict[str, str]:
-    """Return {service: api version} of *models_dir*, empty unless it fits this botocore."""
+
+def _json(text: str) -> Any:  # noqa: ANN401 - botocore's data
+    """Parse as botocore's JSONFileLoader does (key order kept in OrderedDicts)."""
+    return json.loads(text, object_pairs_hook=OrderedDict)
+
+
+def _model_text(models: Models, name: str) -> str | None:
+    if isinstance(models, Path):
+        path = models / name
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+    return models.get(name)
+
+
+def trimmed_services(models: Models) -> dict[str, str]:
+    """Return {service: api version} of *models*, empty unless they fit this botocore."""
     try:
-        manifest = json.loads((models_dir / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads(_model_text(models, "manifest.json") or "")
     except (OSError, ValueError):
         return {}
     if manifest.get("botocore") != botocore.__version__:
@@ -183,19 +208,43 @@ def trimmed_services(models_dir: Path) -> dict[str, str]:
     return {name: entry["api_version"] for name, entry in manifest["services"].items()}
 
 
+def embedded(module: str = EMBEDDED) -> types.ModuleType | None:
+    """Return the build's embedded data module when it fits this botocore, else None."""
+    try:
+        found = importlib.import_module(module)
+    except ImportError:
+        return None
+    return found if getattr(found, "BOTOCORE", None) == botocore.__version__ else None
+
+
+def _three_parts(name: str, type_name: str) -> list[str] | None:
+    parts = name.split("/")
+    return parts if len(parts) == 3 and parts[2] == type_name else None  # noqa: PLR2004
+
+
 class TrimmedLoader(Loader):  # type: ignore[misc]  # botocore is untyped
-    """botocore's Loader, reading the trimmed models of *services* from *models_dir*."""
+    """botocore's Loader, reading the trimmed models of *services* from *models*.
+
+    *data* ({botocore data name: text, or a .json.gz file's bytes}, embedded in the frozen
+    binary) serves whatever botocore's search paths do not hold, as its own data directory
+    would.
+    """
 
     def __init__(
-        self, models_dir: Path, services: dict[str, str], data_path: str | None = None
+        self,
+        models: Models,
+        services: dict[str, str],
+        data_path: str | None = None,
+        data: Mapping[str, str | bytes] | None = None,
     ) -> None:
         """Search botocore's usual paths (``AWS_DATA_PATH`` first) for all but *services*."""
         extra = None
         if data_path is not None:  # as botocore.loaders.create_loader reads it
             extra = [os.path.expanduser(os.path.expandvars(p)) for p in data_path.split(os.pathsep)]
         super().__init__(extra_search_paths=extra)
-        self._models_dir = models_dir
+        self._models = models
         self._trimmed = services
+        self._data = dict(data or {})
 
     @instance_cache  # type: ignore[untyped-decorator]
     def load_service_model(
@@ -204,24 +253,60 @@ class TrimmedLoader(Loader):  # type: ignore[misc]  # botocore is untyped
         """Return the trimmed model when there is one, else what botocore would load."""
         version = self._trimmed.get(service_name)
         if version and type_name in TRIMMED_TYPES and api_version in {None, version}:
-            path = self._models_dir / service_name / version / type_name
-            found = self.file_loader.load_file(str(path))
-            if found is not None:
-                return found
+            text = _model_text(self._models, f"{service_name}/{version}/{type_name}.json")
+            if text is not None:
+                return _json(text)
         return super().load_service_model(service_name, type_name, api_version)
 
+    def list_available_services(self, type_name: str) -> list[str]:
+        """Return botocore's list plus the embedded services that have *type_name*."""
+        found = set(super().list_available_services(type_name))
+        found |= {p[0] for n in self._data if (p := _three_parts(n, type_name))}
+        return sorted(found)
 
-def new_session(models_dir: Path | None = None) -> Any:  # noqa: ANN401 - botocore session
+    def list_api_versions(self, service_name: str, type_name: str) -> list[str]:
+        """Return botocore's versions plus the embedded ones of *service_name*."""
+        try:
+            found = set(super().list_api_versions(service_name, type_name))
+        except DataNotFoundError:
+            found = set()
+        found |= {
+            p[1] for n in self._data if (p := _three_parts(n, type_name)) and p[0] == service_name
+        }
+        if not found:
+            raise DataNotFoundError(data_path=service_name)
+        return sorted(found)
+
+    def load_data_with_path(self, name: str) -> tuple[Any, str]:
+        """Return what botocore's search paths hold for *name*, else the embedded file."""
+        try:
+            return super().load_data_with_path(name)  # type: ignore[no-any-return]
+        except DataNotFoundError:
+            body = self._data.get(name)
+            if body is None:
+                raise
+            if isinstance(body, bytes):  # a .json.gz file's bytes
+                body = gzip.decompress(body).decode("utf-8")
+            return _json(body), os.path.join(self.BUILTIN_DATA_PATH, name)
+
+
+def new_session(models: Path | types.ModuleType | None = None) -> Any:  # noqa: ANN401
     """Return a botocore session that loads the trimmed models when they fit.
 
+    *models*: a directory of trimmed models, or an embedded data module; by default the
+    build's ``injector._embedded`` when there is one, else ``injector/_models``.
     ``AWS_DATA_PATH`` and ``~/.aws/models`` still apply to every other service; for the
     trimmed ones the frozen binary has no other model (botocore's files are left out).
     """
     session = botocore.session.get_session()
-    services = trimmed_services(models_dir or MODELS_DIR)
+    module = embedded() if models is None else models
+    if isinstance(module, types.ModuleType):
+        source: Models = module.MODELS
+        data: Mapping[str, str | bytes] = module.BOTOCORE_DATA
+    else:
+        source, data = (models if isinstance(models, Path) else MODELS_DIR), {}
+    services = trimmed_services(source)
     if services:
-        loader = TrimmedLoader(
-            models_dir or MODELS_DIR, services, session.get_config_variable("data_path")
-        )
+        loader = TrimmedLoader(source, services, session.get_config_variable("data_path"), data)
         session.register_component("data_loader", loader)
     return session

@@ -379,13 +379,14 @@ def test_program_is_small_and_its_archive_read_in_place(binary: Path, tmp_path: 
     and no libpython is written either (it is linked into the bootloader). The program is
     onedir (patch 0009): the target's parent is the staticx bootloader itself, no
     PyInstaller launcher between them. The scan-only extension modules are in the tree
-    compressed only (injector/scan/native.py).
+    compressed only (injector/scan/native.py), and botocore's data files are embedded in a
+    module (packaging/embed_data.py), not written.
     """
     listing = (
         'b=$(echo "$TMPDIR"/staticx-*); prog=$b/$(readlink "$b/.staticx.prog"); '
         'printf "%s %s %s\n" "$(wc -c <"$prog")" "$(readlink "$prog.pkg")" "$PPID"; '
         "readlink /proc/$PPID/exe; "
-        'cd "$b/_internal" && find . -name "*.so*" -o -name "libpython*" | sort'
+        'cd "$b/_internal" && find . -name "*.so*" -o -name "libpython*" -o -name "*.json*" | sort'
     )
     env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path)}
     done = run([binary, "/bin/sh", "-c", listing], env)
@@ -404,6 +405,8 @@ def test_program_is_small_and_its_archive_read_in_place(binary: Path, tmp_path: 
     ], files
     assert not [f for f in files if "zstandard" in f and not f.endswith(".so.z")], files
     assert not [f for f in files if "libpython" in f], files
+    # botocore's data and the trimmed models are embedded (packaging/embed_data.py): no files.
+    assert not [f for f in files if ".json" in f], files
 
 
 def test_scan_loads_the_packed_extension_modules(binary: Path, tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """Sign, send (to a canned answer) and parse every operation injector calls; print JSON.
 
-    python -m tests.support.signing stock|injector [MODELS_DIR]
+    python -m tests.support.signing stock|injector [MODELS_DIR | EMBEDDED.py]
 
 ``stock``: a plain ``botocore.session.get_session()`` with botocore's own data, nothing of
 injector imported. ``injector``: ``injector.backends.boto.new_session(MODELS_DIR)`` (the
@@ -260,6 +260,27 @@ def _fix_randomness() -> None:
     botocore.auth.get_current_datetime = lambda *_a, **_k: NOW  # type: ignore[attr-defined]
 
 
+def _models(models_dir: str | None) -> Any:
+    """Return a directory of trimmed models, or a module of packaging/embed_data.py (*.py).
+
+    For the module, botocore's own data directory is hidden first, as the frozen binary
+    has none: every file then comes from the module (or raises).
+    """
+    if models_dir is None or not models_dir.endswith(".py"):
+        return Path(models_dir) if models_dir else None
+    import importlib.util
+
+    import botocore.loaders
+
+    botocore.loaders.Loader.BUILTIN_DATA_PATH = str(Path(models_dir).with_suffix(".absent"))
+    spec = importlib.util.spec_from_file_location("embedded_under_test", models_dir)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _session(mode: str, models_dir: str | None) -> Any:
     if mode == "stock":
         import botocore.session
@@ -270,7 +291,7 @@ def _session(mode: str, models_dir: str | None) -> Any:
     if sys.modules["botocore.docs"].__doc__ != boto.STUB_DOC:
         msg = "the botocore.docs stub is not in place"
         raise SystemExit(msg)
-    session = boto.new_session(Path(models_dir) if models_dir else None)
+    session = boto.new_session(_models(models_dir))
     if not isinstance(session.get_component("data_loader"), boto.TrimmedLoader):
         msg = f"no trimmed models in {models_dir}"
         raise SystemExit(msg)

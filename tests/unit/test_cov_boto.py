@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
 import json
 import sys
+import types
 from pathlib import Path
 
 import botocore
 import botocore.exceptions
+import botocore.loaders
 import pytest
 
 from injector.backends import boto
@@ -119,3 +122,72 @@ def test_session_without_trimmed_models_is_stock(tmp_path: Path) -> None:
     """Without fitting models the session keeps botocore's own loader."""
     loader = boto.new_session(tmp_path).get_component("data_loader")
     assert not isinstance(loader, boto.TrimmedLoader)
+
+
+def _hidden_builtin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hide botocore's own data directory, as the frozen binary has none."""
+    monkeypatch.delenv("AWS_DATA_PATH", raising=False)
+    monkeypatch.setattr(botocore.loaders.Loader, "BUILTIN_DATA_PATH", str(tmp_path / "absent"))
+
+
+def _embedded_loader(tmp_path: Path, data: dict[str, str | bytes]) -> boto.TrimmedLoader:
+    module = types.ModuleType("embedded_under_test")
+    module.BOTOCORE = botocore.__version__  # type: ignore[attr-defined]
+    (tmp_path / "models").mkdir()
+    models = _models(tmp_path / "models")
+    module.MODELS = {  # type: ignore[attr-defined]
+        p.relative_to(models).as_posix(): p.read_text() for p in models.rglob("*.json")
+    }
+    module.BOTOCORE_DATA = data  # type: ignore[attr-defined]
+    loader = boto.new_session(module).get_component("data_loader")
+    assert isinstance(loader, boto.TrimmedLoader)
+    return loader
+
+
+def test_embedded_data_serves_what_the_search_paths_lack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Embedded files (text or gzip bytes) are listed and loaded; a missing name still raises."""
+    _hidden_builtin(tmp_path, monkeypatch)
+    model = {"metadata": {"endpointPrefix": "sts"}, "operations": {}, "shapes": {}}
+    loader = _embedded_loader(
+        tmp_path,
+        {
+            "_retry": json.dumps({"retry": {}}),
+            "sts/2011-06-15/service-2": gzip.compress(json.dumps(model).encode()),
+        },
+    )
+    assert loader.list_available_services("service-2") == ["sts"]
+    assert loader.list_api_versions("sts", "service-2") == ["2011-06-15"]
+    assert loader.determine_latest_version("sts", "service-2") == "2011-06-15"
+    assert loader.load_service_model("sts", "service-2") == model
+    data, path = loader.load_data_with_path("_retry")
+    assert data == {"retry": {}}
+    assert loader.is_builtin_path(path)
+    assert loader.load_service_model("s3", "service-2") == {"marker": "trimmed"}
+    with pytest.raises(botocore.exceptions.DataNotFoundError):
+        loader.load_data("partitions")
+    with pytest.raises(botocore.exceptions.DataNotFoundError):
+        loader.list_api_versions("sso", "service-2")
+
+
+def test_search_paths_win_over_embedded_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model in ~/.aws/models or AWS_DATA_PATH is found first, as before botocore's own."""
+    _hidden_builtin(tmp_path, monkeypatch)
+    mine = tmp_path / "mine" / "sts" / "2011-06-15"
+    mine.mkdir(parents=True)
+    (mine / "service-2.json").write_text(json.dumps({"marker": "mine"}))
+    monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path / "mine"))
+    loader = _embedded_loader(tmp_path, {"sts/2011-06-15/service-2": json.dumps({"x": 1})})
+    assert loader.load_service_model("sts", "service-2") == {"marker": "mine"}
+
+
+def test_embedded_module_of_another_botocore_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build's module made from another botocore version is not used."""
+    module = types.ModuleType("stale_embedded")
+    module.BOTOCORE = "0.0.1"  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "stale_embedded", module)
+    assert boto.embedded("stale_embedded") is None
+    assert boto.embedded("no_such_module_here") is None

@@ -8,17 +8,22 @@ outputs (requests and parsed answers) must be byte-identical.
 
 from __future__ import annotations
 
+import gzip
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import botocore
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "packaging"))
 
+import embed_data  # noqa: E402
 import trim_models  # noqa: E402
 
 REQUIRED = {
@@ -43,6 +48,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
 
 
 def _sign(mode: str, tmp_path: Path, models: Path | None = None) -> str:
+    """Run every case in a fresh interpreter; *models* a directory or an embedded module."""
     argv = [sys.executable, "-m", "tests.support.signing", mode]
     argv += [str(models)] if models else []
     done = subprocess.run(
@@ -149,3 +155,66 @@ def test_aws_data_path_still_serves_other_services(models: Path, tmp_path: Path)
         "CreateSession",
         "True",
     ]
+
+
+@pytest.fixture(scope="module")
+def embedded(models: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return the module packaging/embed_data.py makes of those models and botocore's data."""
+    out = tmp_path_factory.mktemp("embedded") / "embedded.py"
+    embed_data.generate(models, out)
+    return out
+
+
+def _load(path: Path) -> Any:
+    spec = importlib.util.spec_from_file_location("embedded_under_test", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_embedded_data_alone_is_byte_identical(embedded: Path, tmp_path: Path) -> None:
+    """With botocore's data directory hidden (as in the binary), the module serves it all.
+
+    STS AssumeRole included: its model, rule set, endpoints and partitions all come from
+    the embedded files then, and every request and answer matches stock botocore's.
+    """
+    assert _sign("injector", tmp_path, embedded) == _sign("stock", tmp_path)
+
+
+def test_embedding_is_deterministic(models: Path, embedded: Path, tmp_path: Path) -> None:
+    """Two embeddings of the same models and botocore give the same bytes."""
+    again = tmp_path / "again.py"
+    embed_data.generate(models, again)
+    assert again.read_bytes() == embedded.read_bytes()
+
+
+def test_embedded_files_are_the_sources(models: Path, embedded: Path) -> None:
+    """Each entry is its source file byte for byte; endpoints.json only loses services."""
+    module = _load(embedded)
+    assert botocore.__version__ == module.BOTOCORE
+    assert {
+        p.relative_to(models).as_posix(): p.read_text() for p in models.rglob("*.json")
+    } == module.MODELS
+    for name, body in module.BOTOCORE_DATA.items():
+        stem = embed_data.DATA / name
+        if isinstance(body, bytes):
+            assert body == stem.with_name(stem.name + ".json.gz").read_bytes(), name
+        elif name != "endpoints":
+            assert body == stem.with_name(stem.name + ".json").read_text(), name
+    bodies = [*module.MODELS.items(), *module.BOTOCORE_DATA.items()]
+    prefixes = {
+        json.loads(gzip.decompress(b) if isinstance(b, bytes) else b)["metadata"]["endpointPrefix"]
+        for name, b in bodies
+        if name.endswith(("service-2", "service-2.json"))
+    }
+    assert {"s3", "ssm", "secretsmanager", "kms", "sts", "portal.sso"} <= prefixes
+    full = json.loads((embed_data.DATA / "endpoints.json").read_text())
+    cut = json.loads(module.BOTOCORE_DATA["endpoints"])
+    for whole, part in zip(full["partitions"], cut["partitions"], strict=True):
+        assert {k: v for k, v in whole.items() if k != "services"} == {
+            k: v for k, v in part.items() if k != "services"
+        }
+        assert set(part["services"]) == prefixes & set(whole["services"])
+        assert all(whole["services"][k] == v for k, v in part["services"].items())
