@@ -435,7 +435,7 @@ def render_results(data: Data) -> str:  # noqa: C901, PLR0915 - one linear docum
         (
             "Target `/bin/date +%s%N`: it prints the time it was exec'd, so *to exec* is start "
             "to the target's exec; *to exit* is until the whole process tree is gone (adds the "
-            "launchers' clean-up of their temporary directories). Peak RSS (MB) is the "
+            "bootloader's clean-up of its temporary directory). Peak RSS (MB) is the "
             "largest resident set in the process tree as GNU `time -f %M` reports it: every "
             "command runs under `/usr/bin/time` (about 1 ms, the same for all)."
         ),
@@ -843,7 +843,7 @@ def _arm64_section(arm64: Mapping[str, Any]) -> list[str]:
 
 
 def tmpfs_lines(data: Data) -> list[str]:
-    """Say what the launchers' extraction to TMPDIR costs: the binary with TMPDIR on tmpfs."""
+    """Say what the launcher's extraction to TMPDIR costs: the binary with TMPDIR on tmpfs."""
     rows = data.get("one_secret", [])
     disk, ram = _row(rows, BINARY), _row(rows, TMPFS)
     if disk is None or ram is None:
@@ -853,7 +853,7 @@ def tmpfs_lines(data: Data) -> list[str]:
     return [
         "",
         (
-            f"`{TMPFS}`: the same binary with `TMPDIR` on /dev/shm. Both launchers extract "
+            f"`{TMPFS}`: the same binary with `TMPDIR` on /dev/shm. The launcher extracts "
             f"to `TMPDIR` at every start (section 4: MB written); here, with /tmp on "
             f"{tmp_fs}, that costs {fmt(saved)} ms of "
             f"the one S3 secret's {fmt(disk['exec']['median'])} "
