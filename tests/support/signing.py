@@ -268,17 +268,12 @@ def _models(models_dir: str | None) -> Any:
     """
     if models_dir is None or not models_dir.endswith(".py"):
         return Path(models_dir) if models_dir else None
-    import importlib.util
-
     import botocore.loaders
 
+    from tests.support.modules import load_file
+
     botocore.loaders.Loader.BUILTIN_DATA_PATH = str(Path(models_dir).with_suffix(".absent"))
-    spec = importlib.util.spec_from_file_location("embedded_under_test", models_dir)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file("embedded_under_test", models_dir)
 
 
 def _session(mode: str, models_dir: str | None) -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import _sre
-import importlib.util
 import re
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from injector.backends import boto
+from tests.support.modules import load_file
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -31,12 +31,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> types.ModuleType:
         capture_output=True,
         cwd=ROOT,
     )
-    spec = importlib.util.spec_from_file_location("regexes_under_test", out)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file("regexes_under_test", out)
 
 
 @pytest.fixture

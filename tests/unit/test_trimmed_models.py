@@ -9,7 +9,6 @@ outputs (requests and parsed answers) must be byte-identical.
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
 import os
 import subprocess
@@ -25,6 +24,8 @@ sys.path.insert(0, str(ROOT / "packaging"))
 
 import embed_data  # noqa: E402
 import trim_models  # noqa: E402
+
+from tests.support.modules import load_file  # noqa: E402
 
 REQUIRED = {
     "s3": {"GetObject", "PutObject", "HeadObject"},
@@ -165,15 +166,6 @@ def embedded(models: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _load(path: Path) -> Any:
-    spec = importlib.util.spec_from_file_location("embedded_under_test", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_embedded_data_alone_is_byte_identical(embedded: Path, tmp_path: Path) -> None:
     """With botocore's data directory hidden (as in the binary), the module serves it all.
 
@@ -192,7 +184,7 @@ def test_embedding_is_deterministic(models: Path, embedded: Path, tmp_path: Path
 
 def test_embedded_files_are_the_sources(models: Path, embedded: Path) -> None:
     """Each entry is its source file byte for byte; endpoints.json only loses services."""
-    module = _load(embedded)
+    module: Any = load_file("embedded_under_test", embedded)
     assert botocore.__version__ == module.BOTOCORE
     assert {
         p.relative_to(models).as_posix(): p.read_text() for p in models.rglob("*.json")
