@@ -111,6 +111,8 @@ def latency(agent: AgentProcess, image: str, count: int, bundles: int) -> dict:
     before = len(agent.decisions())
     done = docker(
         "run",
+        "--pull",
+        "never",
         "--rm",
         "--name",
         name,
@@ -153,6 +155,8 @@ def crowd(agent: AgentProcess, proxy: Proxy, image: str, count: int) -> dict:
         name = f"injector-bench-crowd-{uuid.uuid4().hex[:8]}-{i}"
         done = docker(
             "run",
+            "--pull",
+            "never",
             "--rm",
             "--name",
             name,
@@ -233,6 +237,8 @@ def start_to_exec(
         for mode, options in modes.items():
             done = docker(
                 "run",
+                "--pull",
+                "never",
                 "--rm",
                 *options,
                 "-v",

@@ -19,7 +19,7 @@ BENCH_ARGS ?=
 # With dist/injector-linux-arm64 present, qemu-aarch64 is registered for the run (section 4b).
 BENCH_EMULATION = $(if $(wildcard dist/injector-linux-arm64),packaging/qemu-binfmt.sh arm64 run)
 
-bench: $(STAMP)
+bench: $(STAMP) e2e-images
 	$(BENCH_EMULATION) $(PY) bench/bench.py $(BENCH_ARGS)
 	$(PY) bench/agent.py
 

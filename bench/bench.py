@@ -1016,7 +1016,7 @@ def section_container(home: Path, moto_url: str, runs: int) -> tuple[list[dict[s
         f"--env={k}={aws[k]}"
         for k in ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_EC2_METADATA_DISABLED", *FAKE_CREDENTIALS)
     ]
-    run = ["docker", "run", "--rm", "--network", "host"]
+    run = ["docker", "run", "--pull", "never", "--rm", "--network", "host"]
     with_injector = Variant(
         "docker run ... --entrypoint /sbin/injector busybox /bin/true (one S3 secret)",
         [

@@ -400,7 +400,8 @@ class Docker:
         init: bool,
         entrypoint: bool,
     ) -> list[str]:
-        argv = ["--network", "none"] if not any(o.startswith("--network") for o in options) else []
+        argv = ["--pull", "never"]  # a missing image must never send the engine to a registry
+        argv += ["--network", "none"] if not any(o.startswith("--network") for o in options) else []
         argv += options
         if init:
             argv.append("--init")

@@ -29,7 +29,18 @@ def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]
 
 def run_in(image: str, script: str) -> str:
     """Run *script* with /bin/sh in a network-less container of *image*; return its stdout."""
-    proc = docker("run", "--rm", "--network", "none", f"{PREFIX}/{image}", "/bin/sh", "-c", script)
+    proc = docker(
+        "run",
+        "--pull",
+        "never",
+        "--rm",
+        "--network",
+        "none",
+        f"{PREFIX}/{image}",
+        "/bin/sh",
+        "-c",
+        script,
+    )
     return proc.stdout.decode()
 
 
