@@ -1,36 +1,42 @@
-"""Extension modules only ``injector scan`` imports, kept zlib-compressed in the binary.
+"""Extension modules only ``injector scan`` imports, kept inside the binary's module archive.
 
 The frozen binary carries its extension modules as plain files that the launcher writes
 at every start. The ones only a scan imports (zstandard's C backend, pyahocorasick,
-charset_normalizer's compiled helpers) are instead stored compressed as
-``injector/_packed/<module>.so.z`` (packaging/injector.spec): ~1 MB less to carry and
-write per start. Imported on demand, each is inflated into an anonymous memory file
-(``memfd_create``) and loaded from there; without a usable ``/proc`` it is written into
-the bundle's own temporary directory instead.
+charset_normalizer's compiled helpers) are instead generated modules of the package
+``injector._packed`` (packaging/injector.spec), each holding one stripped module's bytes
+in ``DATA``: they stay in the PYZ, compressed and read in place from the binary, so no
+file and no directory is written for them per start. Imported on demand, each is copied
+into an anonymous memory file (``memfd_create``) and loaded from there; without a usable
+``/proc`` it is written into the bundle's own temporary directory instead.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
 import os
 import sys
-import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Collection, Sequence
     from importlib.machinery import ModuleSpec
     from types import ModuleType
 
-SUFFIX = ".so.z"
+PACKAGE = "injector._packed"  # generated at build time, in the frozen binary only
+
+
+def packed_name(fullname: str) -> str:
+    """Return the generated module that holds extension module *fullname*'s bytes."""
+    return f"{PACKAGE}.{fullname.replace('.', '_')}"
 
 
 class _Loader(importlib.machinery.ExtensionFileLoader):
-    """Load an inflated extension module, then close its memory file."""
+    """Load an extension module from its copy, then close its memory file."""
 
     def __init__(self, fullname: str, path: str, fd: int | None) -> None:
         super().__init__(fullname, path)
@@ -64,8 +70,8 @@ def _memfd(fullname: str, data: bytes) -> tuple[str, int] | None:
     return f"/proc/self/fd/{fd}", fd
 
 
-def _bundle_file(blob: Path, fullname: str, data: bytes) -> str:
-    path = blob.with_name(fullname + importlib.machinery.EXTENSION_SUFFIXES[0])
+def _bundle_file(directory: Path, fullname: str, data: bytes) -> str:
+    path = directory / (fullname + importlib.machinery.EXTENSION_SUFFIXES[0])
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o500)
@@ -76,11 +82,27 @@ def _bundle_file(blob: Path, fullname: str, data: bytes) -> str:
     return str(path)
 
 
-class PackedFinder(importlib.abc.MetaPathFinder):
-    """Find the compressed extension modules in one directory."""
+def from_archive(fullname: str) -> bytes | None:
+    """Return the bytes the generated module of *fullname* holds (None: there is none)."""
+    name = packed_name(fullname)
+    try:
+        module = importlib.import_module(name)
+    except ImportError:
+        return None
+    sys.modules.pop(name, None)  # read once: the module is loaded from its copy from now on
+    data = getattr(module, "DATA", None)
+    return data if isinstance(data, bytes) else None
 
-    def __init__(self, directory: Path) -> None:
-        """Serve the ``<module>.so.z`` files of *directory*."""
+
+class PackedFinder(importlib.abc.MetaPathFinder):
+    """Find the packed extension modules *names*, whose bytes *read* returns."""
+
+    def __init__(
+        self, names: Collection[str], read: Callable[[str], bytes | None], directory: Path
+    ) -> None:
+        """Serve *names*; *directory* takes a module's copy when there is no /proc."""
+        self.names = frozenset(names)
+        self.read = read
         self.directory = directory
 
     def find_spec(
@@ -89,28 +111,29 @@ class PackedFinder(importlib.abc.MetaPathFinder):
         path: Sequence[str] | None,  # noqa: ARG002 - the MetaPathFinder protocol
         target: ModuleType | None = None,  # noqa: ARG002
     ) -> ModuleSpec | None:
-        """Return a spec loading *fullname* from its inflated copy, or None."""
-        blob = self.directory / (fullname + SUFFIX)
-        if not blob.is_file():
+        """Return a spec loading *fullname* from its copy, or None."""
+        if fullname not in self.names:
             return None
-        data = zlib.decompress(blob.read_bytes())
-        where, fd = _memfd(fullname, data) or (_bundle_file(blob, fullname, data), None)
+        data = self.read(fullname)
+        if data is None:
+            return None
+        where, fd = _memfd(fullname, data) or (_bundle_file(self.directory, fullname, data), None)
         loader = _Loader(fullname, where, fd)
         return importlib.util.spec_from_file_location(fullname, where, loader=loader)
 
 
-def install(directory: Path | None = None) -> PackedFinder | None:
+def install() -> PackedFinder | None:
     """Append the finder for the frozen binary's packed modules (no-op when not frozen)."""
-    if directory is None:
-        bundle = getattr(sys, "_MEIPASS", None)
-        if not getattr(sys, "frozen", False) or bundle is None:
-            return None
-        directory = Path(bundle, "injector", "_packed")
-    if not directory.is_dir():
+    bundle = getattr(sys, "_MEIPASS", None)
+    if not getattr(sys, "frozen", False) or bundle is None:
         return None
     for finder in sys.meta_path:
-        if isinstance(finder, PackedFinder) and finder.directory == directory:
+        if isinstance(finder, PackedFinder):
             return finder
-    finder = PackedFinder(directory)
+    try:
+        names = importlib.import_module(PACKAGE).MODULES
+    except (ImportError, AttributeError):
+        return None
+    finder = PackedFinder(names, from_archive, Path(bundle))
     sys.meta_path.append(finder)
     return finder
