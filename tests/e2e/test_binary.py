@@ -407,6 +407,31 @@ def test_program_is_small_and_its_archive_read_in_place(binary: Path, tmp_path: 
     assert not [f for f in files if ".json" in f], files
 
 
+def test_launcher_creates_few_entries_and_no_library_links(binary: Path, tmp_path: Path) -> None:
+    """Each shared library is one file under its soname (staticx patch 0010); 36 entries in all.
+
+    Creating an entry is what a start pays for on a disk-backed TMPDIR: the only symlinks
+    are staticx's two and the bootloader's link to the PKG, and the tree holds no
+    directory but _internal/ and certifi/.
+    """
+    listing = (
+        'cd "$(echo "$TMPDIR"/staticx-*)" && find . -type l | sort && echo -- '
+        "&& find . -type d | sort && echo -- && find . -type f -name 'lib*' | sort"
+        " && echo -- && find . | wc -l"
+    )
+    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path)}
+    done = run([binary, "/bin/sh", "-c", listing], env)
+    assert done.returncode == 0, done.stderr
+    links, dirs, libs, count = done.stdout.decode().strip().split("--\n")
+    assert links.split() == ["./.staticx.interp", "./.staticx.prog", "./injector-onefile.pkg"]
+    assert dirs.split() == [".", "./_internal", "./_internal/certifi"]
+    for soname in ("./libc.so.6", "./libcrypto.so.3", "./libssl.so.3", "./libz.so.1"):
+        assert soname in libs.split(), libs
+    real_names = [lib for lib in libs.split() if "." in lib.partition(".so.")[2]]
+    assert real_names == [], libs  # libz.so.1.2.13 and the like: what a soname links to
+    assert int(count) <= 36, count
+
+
 def test_scan_loads_the_packed_extension_modules(binary: Path, tmp_path: Path) -> None:
     """A scan of a zstd OCI archive works frozen: zstandard, pyahocorasick, charset_normalizer."""
     token = si.github_token()
