@@ -62,7 +62,9 @@ print(json.dumps(out))
 
 
 def docker(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run the docker CLI."""
+    """Run the docker CLI; ``run`` never pulls (a missing image fails, no registry)."""
+    if args and args[0] == "run":
+        args = ("run", "--pull", "never", *args[1:])
     return subprocess.run(
         ["docker", *args], capture_output=True, text=True, timeout=timeout, check=False
     )
@@ -111,8 +113,6 @@ def latency(agent: AgentProcess, image: str, count: int, bundles: int) -> dict:
     before = len(agent.decisions())
     done = docker(
         "run",
-        "--pull",
-        "never",
         "--rm",
         "--name",
         name,
@@ -155,8 +155,6 @@ def crowd(agent: AgentProcess, proxy: Proxy, image: str, count: int) -> dict:
         name = f"injector-bench-crowd-{uuid.uuid4().hex[:8]}-{i}"
         done = docker(
             "run",
-            "--pull",
-            "never",
             "--rm",
             "--name",
             name,
@@ -237,8 +235,6 @@ def start_to_exec(
         for mode, options in modes.items():
             done = docker(
                 "run",
-                "--pull",
-                "never",
                 "--rm",
                 *options,
                 "-v",

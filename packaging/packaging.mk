@@ -113,7 +113,7 @@ binary-arm64:
 
 # The patched staticx (packaging/staticx) in .venv: binary-local and the bootloader tests use it.
 staticx-venv: $(STAMP)
-	@.venv/bin/staticx --version 2>&1 | grep -q '+injector.8' || packaging/staticx/build.sh .venv
+	@.venv/bin/staticx --version 2>&1 | grep -q '+injector.9' || packaging/staticx/build.sh .venv
 
 # PyInstaller's bootloader with Python linked in (packaging/pyinstaller), over .venv's stock one.
 pyi-bootloader-venv: $(STAMP)

@@ -208,12 +208,22 @@ def image_name(kind: str) -> str:
     return os.environ.get(var, f"injector-test/{kind}")
 
 
+def docker_argv(*args: str) -> list[str]:
+    """Return the docker command line; ``run`` and ``create`` get ``--pull never``.
+
+    No image is ever pulled: a missing one must fail, never send the engine to a registry.
+    """
+    if args and args[0] in {"run", "create"}:
+        return ["docker", args[0], "--pull", "never", *args[1:]]
+    return ["docker", *args]
+
+
 def docker_cmd(
     *args: str, timeout: float = 60, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
-    """Run the docker CLI; raise with its stderr when *check* and it fails."""
+    """Run the docker CLI (docker_argv); raise with its stderr when *check* and it fails."""
     done = subprocess.run(
-        ["docker", *args], capture_output=True, text=True, timeout=timeout, check=False
+        docker_argv(*args), capture_output=True, text=True, timeout=timeout, check=False
     )
     if check and done.returncode != 0:
         raise AssertionError(f"docker {' '.join(args[:3])} ... failed: {done.stderr.strip()}")
@@ -400,8 +410,7 @@ class Docker:
         init: bool,
         entrypoint: bool,
     ) -> list[str]:
-        argv = ["--pull", "never"]  # a missing image must never send the engine to a registry
-        argv += ["--network", "none"] if not any(o.startswith("--network") for o in options) else []
+        argv = ["--network", "none"] if not any(o.startswith("--network") for o in options) else []
         argv += options
         if init:
             argv.append("--init")
@@ -440,7 +449,7 @@ class Docker:
             entrypoint=entrypoint,
         )
         return subprocess.run(
-            ["docker", "run", "--name", name, *argv],
+            docker_argv("run", "--name", name, *argv),
             capture_output=True,
             text=True,
             timeout=timeout,

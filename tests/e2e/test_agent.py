@@ -391,8 +391,6 @@ def test_privileged_or_host_pid(
     if option == "--privileged":
         probe = docker_cmd(
             "run",
-            "--pull",
-            "never",
             "--rm",
             "--network",
             "none",

@@ -371,6 +371,15 @@ def test_shared_libraries_are_written_once(
         assert names.count(lib) == 1, libs
 
 
+def _launcher_sh(binary: Path, tmp_path: Path, script: str) -> str:
+    """Run *script* with /bin/sh as the target, the launcher's TMPDIR in *tmp_path*; its stdout."""
+    done = run(
+        [binary, "/bin/sh", "-c", script], {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path)}
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.decode()
+
+
 def test_program_is_small_and_its_archive_read_in_place(binary: Path, tmp_path: Path) -> None:
     """The launcher extracts PyInstaller's bootloader and its onedir tree; the PKG stays put.
 
@@ -388,10 +397,7 @@ def test_program_is_small_and_its_archive_read_in_place(binary: Path, tmp_path: 
         "readlink /proc/$PPID/exe; "
         'cd "$b/_internal" && find . -name "*.so*" -o -name "libpython*" -o -name "*.json*" | sort'
     )
-    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path)}
-    done = run([binary, "/bin/sh", "-c", listing], env)
-    assert done.returncode == 0, done.stderr
-    first, parent_exe, *files = done.stdout.decode().splitlines()
+    first, parent_exe, *files = _launcher_sh(binary, tmp_path, listing).splitlines()
     size, link, ppid = first.split()
     assert int(size) < 12 * 1024 * 1024, first  # the bootloader with Python, not the ~22 MB program
     assert link == f"/proc/{ppid}/exe", first
@@ -419,10 +425,7 @@ def test_launcher_creates_few_entries_and_no_library_links(binary: Path, tmp_pat
         "&& find . -type d | sort && echo -- && find . -type f -name 'lib*' | sort"
         " && echo -- && find . | wc -l"
     )
-    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path)}
-    done = run([binary, "/bin/sh", "-c", listing], env)
-    assert done.returncode == 0, done.stderr
-    links, dirs, libs, count = done.stdout.decode().strip().split("--\n")
+    links, dirs, libs, count = _launcher_sh(binary, tmp_path, listing).strip().split("--\n")
     assert links.split() == ["./.staticx.interp", "./.staticx.prog", "./injector-onefile.pkg"]
     assert dirs.split() == [".", "./_internal", "./_internal/certifi"]
     for soname in ("./libc.so.6", "./libcrypto.so.3", "./libssl.so.3", "./libz.so.1"):

@@ -549,8 +549,6 @@ def imds_netns(
     holder = f"injector-e2e-netns-{uuid.uuid4().hex[:12]}"
     docker_cmd(
         "run",
-        "--pull",
-        "never",
         "-d",
         "--name",
         holder,

@@ -12,6 +12,7 @@ import subprocess
 import tarfile
 
 import pytest
+from conftest import docker_argv
 
 pytestmark = pytest.mark.container
 
@@ -23,24 +24,13 @@ PT_INTERP = 3  # ELF program header type that names a dynamic loader
 
 
 def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
-    """Run the docker CLI and capture its output."""
-    return subprocess.run(["docker", *args], capture_output=True, check=check, timeout=120)
+    """Run the docker CLI (conftest.docker_argv: never a pull) and capture its output."""
+    return subprocess.run(docker_argv(*args), capture_output=True, check=check, timeout=120)
 
 
 def run_in(image: str, script: str) -> str:
     """Run *script* with /bin/sh in a network-less container of *image*; return its stdout."""
-    proc = docker(
-        "run",
-        "--pull",
-        "never",
-        "--rm",
-        "--network",
-        "none",
-        f"{PREFIX}/{image}",
-        "/bin/sh",
-        "-c",
-        script,
-    )
+    proc = docker("run", "--rm", "--network", "none", f"{PREFIX}/{image}", "/bin/sh", "-c", script)
     return proc.stdout.decode()
 
 
