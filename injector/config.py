@@ -204,7 +204,7 @@ class Config(NamedTuple):
     env_files: tuple[str, ...] = ()
     env_from: tuple[str, ...] = ()
     bucket: str | None = None
-    max_concurrency: int = 16
+    max_concurrency: int = 32
     pristine: bool = False
     keep_control_vars: bool = False
     secrets_dir: str | None = None

@@ -179,3 +179,13 @@ def test_s3_body_is_read_in_chunks_and_refused_at_the_cap() -> None:
     assert s3.read({"Body": _Body(b"abc"), "ContentLength": 3}, 10) == b"abc"
     with pytest.raises(boto.IncompleteReadError):
         s3.read({"Body": _Body(b"ab"), "ContentLength": 3}, 10)
+
+
+def test_answers_keep_their_timestamps_as_sent() -> None:
+    """The parser of each answer leaves Last-Modified as S3 sent it: no dateutil per call."""
+    client = aws.Clients(Deadline(10), 4).get("s3", "us-east-1")
+    output = client.meta.service_model.operation_model("GetObject").output_shape
+    sent = "Thu, 03 Dec 2026 18:00:00 GMT"
+    answer = {"status_code": 200, "headers": {"Last-Modified": sent}, "body": b"x"}
+    parser = client._endpoint._response_parser_factory.create_parser("rest-xml")
+    assert parser.parse(answer, output)["LastModified"] == sent
