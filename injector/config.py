@@ -124,8 +124,16 @@ OPTIONS: tuple[Option, ...] = (
         "INJECTOR_MAX_CONCURRENCY",
         "max_concurrency",
         True,
-        "parallel fetches (16)",
+        "parallel fetches (32)",
         _concurrency,
+    ),
+    Option(
+        "--single-process",
+        "INJECTOR_SINGLE_PROCESS",
+        "single_process",
+        False,
+        "fetch in this process only (else 24+ calls are shared with one forked child)",
+        _BOOL,
     ),
     Option(
         "--pristine",
@@ -205,6 +213,7 @@ class Config(NamedTuple):
     env_from: tuple[str, ...] = ()
     bucket: str | None = None
     max_concurrency: int = 32
+    single_process: bool = False
     pristine: bool = False
     keep_control_vars: bool = False
     secrets_dir: str | None = None

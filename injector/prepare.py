@@ -119,7 +119,11 @@ def _resolve(
 
     log.debug("resolving", references=[str(r) for r in references], pid=os.getpid())
     return resolve_each(
-        references, deadline, config.max_concurrency, max_bytes=config.max_secret_bytes
+        references,
+        deadline,
+        config.max_concurrency,
+        max_bytes=config.max_secret_bytes,
+        split=not config.single_process,
     )
 
 

@@ -7,6 +7,7 @@ are applied afterwards, per reference, so two references to one secret cost one 
 
 from __future__ import annotations
 
+import functools
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from injector.references import Reference, Source
 
 Outcomes = dict["Source", "bytes | InjectorError"]
+CLIENT_OF = {"ssmpath": "ssm"}  # the botocore client a backend's calls go through
+SPLIT_FROM = 24  # calls; at 18 the fork's copied pages cost what the child's half saves
 
 
 def resolve_each(
@@ -31,17 +34,57 @@ def resolve_each(
     max_concurrency: int,
     *,
     max_bytes: int = MAX_BYTES,
+    split: bool = False,
 ) -> dict[Reference, Secret | InjectorError | None]:
     """Fetch every reference once; keep each one's Secret, None (optional, missing) or error.
 
     *max_bytes* caps each secret (``config.max_secret_bytes``), checked while reading.
+    *split*: many calls may be shared with a forked child process (injector/split.py).
     """
     clients = Clients(deadline, max_concurrency, max_bytes=max_bytes)
     try:
-        outcomes = _fetch_all(_batches(refs, clients), deadline, max_concurrency, refs)
+        batches = _batches(refs, clients)
+        if split and _splittable(refs, batches, clients, max_concurrency):
+            from injector import split as two  # noqa: PLC0415 - only for many secrets
+
+            sources = list(dict.fromkeys(ref.source for ref in refs))
+            fetch = functools.partial(_fetch_all, deadline=deadline)
+            outcomes = two.fetch(batches, sources, max_concurrency, deadline, fetch)
+        else:
+            outcomes = _fetch_all(batches, max_concurrency, deadline=deadline)
     except InjectorError as exc:  # the deadline passed, or a reference cannot be planned
         return dict.fromkeys(refs, exc)
+    _undelivered(refs, outcomes, deadline)
     return {ref: _outcome(ref, outcomes[ref.source]) for ref in refs}
+
+
+def _splittable(
+    refs: Sequence[Reference], batches: Sequence[Batch], clients: Clients, workers: int
+) -> bool:
+    """Many calls, all with the default credentials, which resolve before the fork."""
+    if len(batches) < SPLIT_FROM or any(ref.source.auth for ref in refs):
+        return False
+    from injector import split as two  # noqa: PLC0415 - only for many secrets
+
+    if not two.worthwhile(workers):
+        return False
+    services = {
+        (CLIENT_OF.get(r.source.service, r.source.service), r.source.region): None for r in refs
+    }
+    return clients.prepare(services)
+
+
+def _undelivered(refs: Sequence[Reference], outcomes: Outcomes, deadline: Deadline) -> None:
+    """Give every source without an outcome the reason: the deadline, or a lost child."""
+    missing = [ref for ref in refs if ref.source not in outcomes]
+    if not missing:
+        return
+    if deadline.remaining() <= 0:
+        msg = f"overall deadline of {deadline.seconds:g}s passed with {len(missing)} pending"
+    else:
+        msg = "the process fetching it ended without an answer"
+    for ref in missing:  # name every reference still pending, not only the first
+        outcomes[ref.source] = UnavailableError(msg, reference=str(ref))
 
 
 def _batches(refs: Sequence[Reference], clients: Clients) -> list[Batch]:
@@ -75,21 +118,15 @@ def interleave(groups: Sequence[Sequence[Batch]]) -> list[Batch]:
     return ordered
 
 
-def _fetch_all(
-    batches: list[Batch], deadline: Deadline, workers: int, refs: Sequence[Reference]
-) -> Outcomes:
+def _fetch_all(batches: list[Batch], workers: int, *, deadline: Deadline) -> Outcomes:
+    """Run *batches* on up to *workers* threads; leave out what is pending at the deadline."""
     outcomes: Outcomes = {}
-    pool = ThreadPoolExecutor(max_workers=min(workers, len(batches)))
+    pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(batches))))
     futures = [pool.submit(batch) for batch in batches]
-    done, pending = wait(futures, timeout=deadline.remaining(), return_when=FIRST_EXCEPTION)
+    done, _ = wait(futures, timeout=deadline.remaining(), return_when=FIRST_EXCEPTION)
     pool.shutdown(wait=False, cancel_futures=True)
     for future in done:
         outcomes.update(future.result())
-    if pending:
-        missing = [r for r in refs if r.source not in outcomes]
-        msg = f"overall deadline of {deadline.seconds:g}s passed with {len(missing)} pending"
-        for ref in missing:  # name every reference still pending, not only the first
-            outcomes[ref.source] = UnavailableError(msg, reference=str(ref))
     return outcomes
 
 

@@ -37,7 +37,7 @@ class FetchError(Exception):
 
 def fetch(rule: Rule, timeout: float) -> tuple[dict[str, Secret], dict[str, Secret]]:
     """Return (env, files) for *rule*; FetchError names the first reference that failed."""
-    config = Config(timeout=timeout)
+    config = Config(timeout=timeout, single_process=True)  # a daemon with threads: no fork
     the_plan = plan.build(rule.deliveries(), config)
     values = _resolve(the_plan, config, Deadline(timeout))
     env: dict[str, Secret] = {}

@@ -31,7 +31,7 @@ from injector.config import Config
 from injector.errors import BadDataError, ConfigError, UnavailableError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from injector.deadline import Deadline
 
@@ -102,6 +102,33 @@ class Clients:
                     except boto.BotoCoreError as exc:
                         raise configuration_error(exc, reference) from None
         return client
+
+    def prepare(self, services: Iterable[tuple[str, str | None]]) -> bool:
+        """Resolve the credentials and create the clients of *services* now.
+
+        Called before a fork (injector/split.py): the child inherits the credentials and the
+        clients instead of asking the metadata service or STS again and building its own.
+        Runs in a thread of its own, bounded by the deadline; False when it failed or ran
+        late: the fetch then stays in one process, which reports the same failure per
+        reference.
+        """
+        resolved: list[bool] = []
+
+        def work() -> None:
+            try:
+                for service, region in services:
+                    self.get(service, region)
+                credentials = self._session.get_credentials()
+                if credentials is not None:
+                    credentials.get_frozen_credentials()
+                    resolved.append(True)
+            except Exception:  # noqa: BLE001, S110 - the one-process fetch reports it
+                pass
+
+        helper = threading.Thread(target=work, name="injector-prepare", daemon=True)
+        helper.start()
+        helper.join(self.deadline.remaining())
+        return bool(resolved) and not helper.is_alive()
 
     def _region(self, service: str, reference: str | None) -> str:
         """``?region=`` came first; then the environment, a ``?profile=``'s own, IMDS."""

@@ -189,3 +189,24 @@ def test_answers_keep_their_timestamps_as_sent() -> None:
     answer = {"status_code": 200, "headers": {"Last-Modified": sent}, "body": b"x"}
     parser = client._endpoint._response_parser_factory.create_parser("rest-xml")
     assert parser.parse(answer, output)["LastModified"] == sent
+
+
+def test_prepare_resolves_the_keys_and_creates_the_clients(monkeypatch) -> None:
+    """Before a fork: the session, its keys and each named client exist, default region applied."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-a-secret")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    clients = aws.Clients(Deadline(10), 4)
+    assert clients.prepare([("s3", None), ("ssm", "us-east-2")])
+    assert set(clients._clients) == {("s3", "eu-west-1"), ("ssm", "us-east-2")}
+
+
+def test_prepare_without_credentials_leaves_it_to_one_process(monkeypatch, tmp_path) -> None:
+    """No keys anywhere: prepare says no; the one-process fetch reports it per reference."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    assert not aws.Clients(Deadline(10), 4).prepare([("s3", None)])
