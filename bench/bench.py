@@ -67,7 +67,7 @@ BUILD_TIME = OUT / "build-time.json"
 DATE_TARGET = ["/bin/date", "+%s%N"]
 SECRET = "s3-secret-value-0123456789abcdefghijklm\n"  # noqa: S105 - 40 fake bytes
 SIZES = (1, 10, 100, 1000)
-REPLAY_SIZES = (1, 10, 100)
+REPLAY_SIZES = (1, 10, 100, 1000)
 LATENCY = 0.020
 DEFAULT_CONCURRENCY = 32  # INJECTOR_MAX_CONCURRENCY's default; the floor uses the same
 
@@ -245,6 +245,13 @@ def tmpfs_variant(env: dict[str, str], have_binary: bool) -> list[Variant]:
     if not TMPFS_DIRS:
         TMPFS_DIRS.append(Path(tempfile.mkdtemp(prefix="injector-bench-", dir=SHM)))
     return [Variant(report.TMPFS, [str(BINARY)], {**env, "TMPDIR": str(TMPFS_DIRS[0])})]
+
+
+def one_process_variant(env: dict[str, str], have_binary: bool) -> list[Variant]:
+    """dist/injector with INJECTOR_SINGLE_PROCESS=1 (section 3): what the fork saves."""
+    if not have_binary:
+        return []
+    return [Variant(report.ONE_PROCESS, [str(BINARY)], {**env, "INJECTOR_SINGLE_PROCESS": "1"})]
 
 
 def injector_variants(env: dict[str, str], have_binary: bool) -> list[Variant]:
@@ -574,7 +581,11 @@ def section_scaling(  # noqa: PLR0913, PLR0917 - the section's whole context
     for size in sizes:
         env = aws_env(home, server.url)
         env.update({f"S{i:04d}": ref for i, ref in enumerate(refs[:size])})
-        variants = [*injector_variants(env, have_binary), floor_variant(home, server, refs[:size])]
+        variants = [
+            *injector_variants(env, have_binary),
+            *one_process_variant(env, have_binary),
+            floor_variant(home, server, refs[:size]),
+        ]
         counts = scaling_rounds(server, variants, scaling_runs(size, runs), size)
         rows += [scaling_row(variant, counts[variant.name], size) for variant in variants]
         log(

@@ -29,6 +29,8 @@ BINARY = "dist/injector"
 BASELINE = "dist/injector (baseline)"
 TMPFS = "dist/injector, TMPDIR on tmpfs"  # the same binary, its launchers extracting to RAM
 BOTO3 = "boto3 script"
+ONE_PROCESS = "dist/injector, INJECTOR_SINGLE_PROCESS=1"  # the same binary, no fork
+SPLIT_SHOWN = 100  # secrets: below this both rows are one process (34 calls for 100)
 FLOOR = "server floor: curl, the same calls"  # the variant bench/floor.py's calls make
 LAST_STEP = "dist/injector (all of the above)"  # the last row of 2c unless a --step is it
 # Issue 15: against an equivalent boto3 script, side by side; 100 secrets against 1.
@@ -482,7 +484,7 @@ def render_results(data: Data) -> str:  # noqa: C901, PLR0915 - one linear docum
                 f"calls at the batched minimum: {yes_no(verdict['calls_ok'])}."
             ),
         ]
-    out += _floor_lines(rows)
+    out += _floor_lines(rows) + _split_lines(rows)
     out += _replay_section(data.get("replay", {}))
     timeline = scaling.get("timeline", [])
     if timeline:
@@ -786,7 +788,27 @@ def _replay_section(replay: Mapping[str, Any]) -> list[str]:
             f"); API calls at the batched minimum: {yes_no(verdict['calls_ok'])}."
         ),
     ]
-    return out + _floor_lines(rows, "to the replaying server")
+    return out + _floor_lines(rows, "to the replaying server") + _split_lines(rows)
+
+
+def _split_lines(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Say what the second process saves (injector/split.py): against one process."""
+    ends = {(row["variant"], row["n"]): row["exec"]["median"] for row in rows}
+    parts = [
+        f"{n:,} secrets {fmt(ends[BINARY, n])} ms against {fmt(ends[ONE_PROCESS, n])} ms "
+        f"({fmt(ends[ONE_PROCESS, n] - ends[BINARY, n])} ms saved)"
+        for n in sorted({n for _, n in ends})
+        if (BINARY, n) in ends and (ONE_PROCESS, n) in ends and n >= SPLIT_SHOWN
+    ]
+    if not parts:
+        return []
+    return [
+        "",
+        (
+            f"Two processes (injector/split.py, from 24 calls on 2 usable CPUs): `{BINARY}` "
+            f"against the same binary with `INJECTOR_SINGLE_PROCESS=1`: " + "; ".join(parts) + "."
+        ),
+    ]
 
 
 def _scaling_row(row: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -982,6 +1004,7 @@ def render_readme(data: Data) -> str:
                     f"same calls {fmt(floor_share(replayed)['factor'], 2)}x."
                 ),
             ]
+            lines += _split_lines(replayed)
     size = data.get("size", {})
     containers = {row["name"]: row for row in data.get("container", [])}
     extra = []

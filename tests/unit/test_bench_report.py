@@ -299,3 +299,17 @@ def test_tmpfs_row_and_sentence() -> None:
     readme = report.render_readme(data)
     assert sentence in readme
     assert f"| `{report.TMPFS}` | - | **360** (359-361) | 0.72 |" in readme
+
+
+def test_split_lines_compare_two_processes_with_one() -> None:
+    """From 100 secrets on, dist/injector is set against INJECTOR_SINGLE_PROCESS=1."""
+    rows = [
+        {"variant": report.BINARY, "n": 100, "exec": {"median": 150.0}},
+        {"variant": report.ONE_PROCESS, "n": 100, "exec": {"median": 170.0}},
+        {"variant": report.BINARY, "n": 10, "exec": {"median": 120.0}},
+        {"variant": report.ONE_PROCESS, "n": 10, "exec": {"median": 121.0}},
+    ]
+    (line,) = [text for text in report._split_lines(rows) if text]
+    assert "100 secrets 150 ms against 170 ms (20 ms saved)" in line
+    assert "10 secrets" not in line.replace("100 secrets", "")
+    assert report._split_lines(rows[2:]) == []
