@@ -2,8 +2,8 @@
 
 botocore builds, signs and parses every request in Python, under the GIL: with many secrets
 a start is bound by one CPU however many threads wait on the network. When there are at
-least ``MIN_BATCHES`` calls to make, two CPUs to make them on and no thread but this one,
-the process forks once. The child makes every other call (with its half of the
+least ``resolve.SPLIT_FROM`` calls to make, two CPUs to make them on and no thread but this
+one, the process forks once. The child makes every other call (with its half of the
 concurrency) and sends the outcomes back through a pipe; the parent makes the rest, reads
 them and reaps the child before it goes on, so nothing of it is left when the target runs.
 
@@ -15,6 +15,7 @@ which the caller reports as unavailable: a start still fails closed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import signal
@@ -91,8 +92,12 @@ def fetch(
         os.close(write_end)
         return fetch_part(list(batches), workers)
     if child == 0:  # pragma: no cover - runs in the child, which leaves by os._exit
-        os.close(read_end)
-        os._exit(child_main(write_end, parent, theirs, sources, workers // 2, fetch_part))
+        code = errors.SOFTWARE
+        try:
+            os.close(read_end)
+            code = child_main(write_end, parent, theirs, sources, workers // 2, fetch_part)
+        finally:
+            os._exit(code)  # whatever happened, the child never returns into the caller
     os.close(write_end)
     log.debug("fetch_split", child=child, calls_here=len(mine), calls_there=len(theirs))
     report: bytes | None = None
@@ -126,7 +131,15 @@ def child_main(  # noqa: PLR0913, PLR0917 - the child's whole context, passed ac
                 out.write(encode(index[source], outcome))
     except BaseException:  # noqa: BLE001 - nothing may unwind into the parent's code
         return errors.SOFTWARE
+    finally:
+        _flush()
     return 0
+
+
+def _flush() -> None:
+    """Flush stderr before os._exit, so that a line the child logged is not lost."""
+    with contextlib.suppress(OSError, ValueError):  # stderr closed or gone: nothing to keep
+        sys.stderr.flush()
 
 
 def die_with_parent(parent: int) -> bool:
