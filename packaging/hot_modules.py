@@ -28,7 +28,8 @@ def main(argv: list[str]) -> int:
 
     import injector.execute  # noqa: PLC0415 - the exec path beyond resolve
     import injector.hardening  # noqa: PLC0415
-    import injector.run  # noqa: F401, PLC0415
+    import injector.run  # noqa: PLC0415
+    import injector.split  # noqa: F401, PLC0415 - many secrets: the fork
 
     regex_cache.harvest()
     "example.com".encode("idna")  # what a request's host name imports
