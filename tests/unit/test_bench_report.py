@@ -313,3 +313,5 @@ def test_split_lines_compare_two_processes_with_one() -> None:
     assert "100 secrets 150 ms against 170 ms (20 ms saved)" in line
     assert "10 secrets" not in line.replace("100 secrets", "")
     assert report._split_lines(rows[2:]) == []
+    rows[0]["exec"]["median"] = 175.0
+    assert "(5 ms more)" in report._split_lines(rows)[1]
