@@ -69,7 +69,7 @@ SECRET = "s3-secret-value-0123456789abcdefghijklm\n"  # noqa: S105 - 40 fake byt
 SIZES = (1, 10, 100, 1000)
 REPLAY_SIZES = (1, 10, 100, 1000)
 LATENCY = 0.020
-DEFAULT_CONCURRENCY = 32  # INJECTOR_MAX_CONCURRENCY's default; the floor uses the same
+DEFAULT_CONCURRENCY = 64  # INJECTOR_MAX_CONCURRENCY's default; the floor uses the same
 
 
 def log(msg: str) -> None:

@@ -124,7 +124,7 @@ OPTIONS: tuple[Option, ...] = (
         "INJECTOR_MAX_CONCURRENCY",
         "max_concurrency",
         True,
-        "parallel fetches (32)",
+        "parallel fetches (64)",
         _concurrency,
     ),
     Option(
@@ -212,7 +212,7 @@ class Config(NamedTuple):
     env_files: tuple[str, ...] = ()
     env_from: tuple[str, ...] = ()
     bucket: str | None = None
-    max_concurrency: int = 32
+    max_concurrency: int = 64
     single_process: bool = False
     pristine: bool = False
     keep_control_vars: bool = False

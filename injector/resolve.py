@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from injector import backends, jsonpointer, log
 from injector.backends.aws import MAX_BYTES, Clients
@@ -43,35 +43,35 @@ def resolve_each(
     """
     clients = Clients(deadline, max_concurrency, max_bytes=max_bytes)
     try:
-        batches = _batches(refs, clients)
-        if split and _splittable(refs, batches, clients, max_concurrency):
-            from injector import split as two  # noqa: PLC0415 - only for many secrets
-
-            sources = list(dict.fromkeys(ref.source for ref in refs))
-            fetch = functools.partial(_fetch_all, deadline=deadline)
-            outcomes = two.fetch(batches, sources, max_concurrency, deadline, fetch)
+        groups = _groups(refs, clients)
+        batches = interleave([group.batches for group in groups])
+        if split and len(batches) >= SPLIT_FROM and not any(ref.source.auth for ref in refs):
+            outcomes = _fetch_split(refs, groups, clients, max_concurrency)
         else:
-            outcomes = _fetch_all(batches, max_concurrency, deadline=deadline)
+            outcomes = _fetch_all(batches, max_concurrency, deadline=clients.deadline)
     except InjectorError as exc:  # the deadline passed, or a reference cannot be planned
         return dict.fromkeys(refs, exc)
     _undelivered(refs, outcomes, deadline)
     return {ref: _outcome(ref, outcomes[ref.source]) for ref in refs}
 
 
-def _splittable(
-    refs: Sequence[Reference], batches: Sequence[Batch], clients: Clients, workers: int
-) -> bool:
-    """Many calls, all with the default credentials, which resolve before the fork."""
-    if len(batches) < SPLIT_FROM or any(ref.source.auth for ref in refs):
-        return False
+def _fetch_split(
+    refs: Sequence[Reference], groups: list[Group], clients: Clients, workers: int
+) -> Outcomes:
+    """Share the calls with a forked child when that is possible (injector/split.py)."""
     from injector import split as two  # noqa: PLC0415 - only for many secrets
 
-    if not two.worthwhile(workers):
-        return False
-    services = {
-        (CLIENT_OF.get(r.source.service, r.source.service), r.source.region): None for r in refs
-    }
-    return clients.prepare(services)
+    fetch = functools.partial(_fetch_all, deadline=clients.deadline)
+    shared, here, there = two.partition([group.batches for group in groups])
+    services = {(_client_of(s.service), s.region): None for s in groups[shared].sources}
+    if not two.worthwhile(workers) or not clients.prepare(services):
+        return fetch(interleave([group.batches for group in groups]), workers)
+    sources = list(dict.fromkeys(ref.source for ref in refs))
+    return two.fetch(interleave(here), interleave(there), sources, workers, clients.deadline, fetch)
+
+
+def _client_of(service: str) -> str:
+    return CLIENT_OF.get(service, service)
 
 
 def _undelivered(refs: Sequence[Reference], outcomes: Outcomes, deadline: Deadline) -> None:
@@ -87,22 +87,30 @@ def _undelivered(refs: Sequence[Reference], outcomes: Outcomes, deadline: Deadli
         outcomes[ref.source] = UnavailableError(msg, reference=str(ref))
 
 
-def _batches(refs: Sequence[Reference], clients: Clients) -> list[Batch]:
+class Group(NamedTuple):
+    """The sources of one service (and one profile/role) and the batches that fetch them."""
+
+    sources: list[Source]
+    batches: list[Batch]
+
+
+def _groups(refs: Sequence[Reference], clients: Clients) -> list[Group]:
     by_service: dict[tuple[str, tuple[tuple[str, str], ...]], dict[Source, None]] = {}
     for ref in refs:
         key = (ref.source.service, ref.source.auth)
         by_service.setdefault(key, {}).setdefault(ref.source)
-    groups: list[list[Batch]] = []
+    groups: list[Group] = []
     per_auth: dict[tuple[tuple[str, str], ...], Clients] = {
         (): clients
     }  # one session per distinct profile/role (credentials.py)
-    for (service, auth), sources in by_service.items():
+    for (service, auth), found in by_service.items():
         if auth not in per_auth:
             per_auth[auth] = Clients(
                 clients.deadline, clients.max_pool, auth, max_bytes=clients.max_bytes
             )
-        groups.append(backends.load(service).batches(list(sources), per_auth[auth]))
-    return interleave(groups)
+        sources = list(found)
+        groups.append(Group(sources, backends.load(service).batches(sources, per_auth[auth])))
+    return groups
 
 
 def interleave(groups: Sequence[Sequence[Batch]]) -> list[Batch]:

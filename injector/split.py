@@ -3,9 +3,10 @@
 botocore builds, signs and parses every request in Python, under the GIL: with many secrets
 a start is bound by one CPU however many threads wait on the network. When there are at
 least ``resolve.SPLIT_FROM`` calls to make, two CPUs to make them on and no thread but this
-one, the process forks once. The child makes every other call (with its half of the
-concurrency) and sends the outcomes back through a pipe; the parent makes the rest, reads
-them and reaps the child before it goes on, so nothing of it is left when the target runs.
+one, the process forks once. The child makes about half of the calls (with half of the
+concurrency; whole services where it can, so that each client is made once) and sends the
+outcomes back through a pipe; the parent makes the rest, reads them and reaps the child
+before it goes on, so nothing of it is left when the target runs.
 
 What crosses the pipe is each secret's bytes (kernel memory, never a file) and each
 error's class and message. The child dies with the parent (``PR_SET_PDEATHSIG``) and keeps
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
     Outcomes = dict[Source, bytes | InjectorError]
 
+CLIENT_COST = 5  # making a client, in calls (~5 ms against ~1 ms a call, frozen)
 MIN_CPUS = 1.5  # CPUs this process may use (affinity and the cgroup's quota)
 GRACE = 0.2  # seconds past the deadline for the child's report of what it gave up on
 PR_SET_PDEATHSIG = 1
@@ -67,20 +69,43 @@ def usable_cpus(cgroup: str = "/sys/fs/cgroup") -> float:
     return cpus
 
 
-def fetch(
-    batches: Sequence[Batch],
+def partition(
+    groups: Sequence[Sequence[Batch]],
+) -> tuple[int, list[list[Batch]], list[list[Batch]]]:
+    """Share *groups* (the batches of one client each) out; return (shared, here, there).
+
+    The largest group, *shared*, is the one both processes call: its clients are made
+    before the fork. Every other group goes whole to the process with less to do so far (a
+    call counts 1, making its client ``CLIENT_COST``); then the shared one is cut where the
+    two come out even.
+    """
+    order = sorted(range(len(groups)), key=lambda number: -len(groups[number]))
+    shared = order[0]
+    sides: tuple[list[list[Batch]], list[list[Batch]]] = ([], [])
+    load = [0, 0]
+    for number in order[1:]:
+        side = 0 if load[0] <= load[1] else 1
+        sides[side].append(list(groups[number]))
+        load[side] += len(groups[number]) + CLIENT_COST
+    big = list(groups[shared])
+    keep = min(len(big), max(0, (load[1] - load[0] + len(big) + 1) // 2))
+    return shared, [big[:keep], *sides[0]], [big[keep:], *sides[1]]
+
+
+def fetch(  # noqa: PLR0913, PLR0917 - the two halves and what both need
+    here: list[Batch],
+    there: list[Batch],
     sources: Sequence[Source],
     workers: int,
     deadline: Deadline,
     fetch_part: Callable[[list[Batch], int], Outcomes],
 ) -> Outcomes:
-    """Fetch *batches* in this process and a forked child; return every outcome they had.
+    """Fetch *here* in this process and *there* in a forked child; return every outcome.
 
     *fetch_part(batches, workers)* is the one-process fetch; *sources* lists, in the same
     order in both processes, every source the batches cover (the pipe names them by index).
     A source missing from the result was not delivered by the child.
     """
-    mine, theirs = list(batches[0::2]), list(batches[1::2])
     sys.stdout.flush()
     sys.stderr.flush()  # what is buffered now would otherwise be written twice
     read_end, write_end = os.pipe()
@@ -90,19 +115,19 @@ def fetch(
     except OSError:  # pids.max reached, or a seccomp profile without fork: all of it here
         os.close(read_end)
         os.close(write_end)
-        return fetch_part(list(batches), workers)
+        return fetch_part([*here, *there], workers)
     if child == 0:  # pragma: no cover - runs in the child, which leaves by os._exit
         code = errors.SOFTWARE
         try:
             os.close(read_end)
-            code = child_main(write_end, parent, theirs, sources, workers // 2, fetch_part)
+            code = child_main(write_end, parent, there, sources, workers // 2, fetch_part)
         finally:
             os._exit(code)  # whatever happened, the child never returns into the caller
     os.close(write_end)
-    log.debug("fetch_split", child=child, calls_here=len(mine), calls_there=len(theirs))
+    log.debug("fetch_split", child=child, calls_here=len(here), calls_there=len(there))
     report: bytes | None = None
     try:
-        outcomes = fetch_part(mine, workers - workers // 2)
+        outcomes = fetch_part(here, workers - workers // 2)
         report = read_report(read_end, deadline)
     finally:
         os.close(read_end)

@@ -10,7 +10,7 @@ from injector import config, errors
 def test_defaults() -> None:
     """With nothing set, the documented defaults apply."""
     c = config.from_environment({})
-    assert (c.timeout, c.log_level, c.log_format, c.max_concurrency) == (30.0, "info", "json", 32)
+    assert (c.timeout, c.log_level, c.log_format, c.max_concurrency) == (30.0, "info", "json", 64)
 
 
 def test_every_option_has_a_variable() -> None:

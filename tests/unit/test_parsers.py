@@ -23,7 +23,7 @@ def test_converter_output_matches_the_config_field_type() -> None:
         "log_format": "json",
         "env_files": "",
         "bucket": "",
-        "max_concurrency": "32",
+        "max_concurrency": "64",
         "pristine": "off",
         "keep_control_vars": "off",
         "secrets_dir": "",

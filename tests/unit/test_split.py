@@ -29,6 +29,11 @@ def _batch(number: int, outcome: bytes | InjectorError | None = None):
     return run
 
 
+def _halves(batches: list) -> tuple[list, list]:
+    """Return the even batches (here) and the odd ones (there)."""
+    return batches[0::2], batches[1::2]
+
+
 def _run_here(batches, _workers) -> dict:
     """Fetch as one process would, without threads."""
     outcomes: dict = {}
@@ -40,7 +45,7 @@ def _run_here(batches, _workers) -> dict:
 def test_every_other_batch_is_fetched_by_a_child_and_comes_back() -> None:
     """The even batches run here, the odd ones in another process; all 20 outcomes arrive."""
     batches = [_batch(n) for n in range(20)]
-    outcomes = split.fetch(batches, SOURCES, 8, Deadline(10), _run_here)
+    outcomes = split.fetch(*_halves(batches), SOURCES, 8, Deadline(10), _run_here)
     assert set(outcomes) == set(SOURCES)
     here = str(os.getpid()).encode()
     assert {outcomes[SOURCES[n]] for n in range(0, 20, 2)} == {here}
@@ -53,7 +58,7 @@ def test_errors_cross_with_their_class_and_message() -> None:
     """A child's SecretNotFoundError arrives as one, with its message and without a value."""
     batches = [_batch(n) for n in range(20)]
     batches[1] = _batch(1, SecretNotFoundError("the object does not exist"))
-    outcome = split.fetch(batches, SOURCES, 4, Deadline(10), _run_here)[SOURCES[1]]
+    outcome = split.fetch(*_halves(batches), SOURCES, 4, Deadline(10), _run_here)[SOURCES[1]]
     assert isinstance(outcome, SecretNotFoundError)
     assert outcome.message == "the object does not exist"
 
@@ -67,7 +72,9 @@ def test_a_failed_child_leaves_its_sources_missing_and_is_reaped() -> None:
             raise RuntimeError("boom")
         return _run_here(batches, workers)
 
-    outcomes = split.fetch([_batch(n) for n in range(20)], SOURCES, 4, Deadline(10), fetch_part)
+    outcomes = split.fetch(
+        *_halves([_batch(n) for n in range(20)]), SOURCES, 4, Deadline(10), fetch_part
+    )
     assert set(outcomes) == {SOURCES[n] for n in range(0, 20, 2)}
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)
@@ -83,7 +90,9 @@ def test_a_late_child_is_killed_at_the_deadline() -> None:
         return _run_here(batches, workers)
 
     started = time.monotonic()
-    outcomes = split.fetch([_batch(n) for n in range(20)], SOURCES, 4, Deadline(0.3), fetch_part)
+    outcomes = split.fetch(
+        *_halves([_batch(n) for n in range(20)]), SOURCES, 4, Deadline(0.3), fetch_part
+    )
     assert time.monotonic() - started < 0.3 + split.GRACE + 1.0
     assert set(outcomes) == {SOURCES[n] for n in range(0, 20, 2)}
     with pytest.raises(ChildProcessError):
@@ -140,6 +149,32 @@ def test_a_refused_fork_fetches_everything_here() -> None:
     """A refused fork (pids.max, seccomp) is no error: every batch runs in this process."""
     batches = [_batch(n) for n in range(20)]
     with mock.patch.object(os, "fork", side_effect=BlockingIOError("pids.max")):
-        outcomes = split.fetch(batches, SOURCES, 4, Deadline(10), _run_here)
+        outcomes = split.fetch(*_halves(batches), SOURCES, 4, Deadline(10), _run_here)
     assert set(outcomes) == set(SOURCES)
     assert set(outcomes.values()) == {str(os.getpid()).encode()}
+
+
+def test_partition_gives_whole_services_and_cuts_the_largest() -> None:
+    """34 S3, 4 SSM, 2 SM calls: SSM here, SM there, S3 cut so both have 25 units of work."""
+    s3, ssm, sm = ([_batch(0)] * 34, [_batch(1)] * 4, [_batch(2)] * 2)
+    shared, here, there = split.partition([s3, ssm, sm])
+    assert shared == 0
+    assert [len(group) for group in here] == [16, 4]
+    assert [len(group) for group in there] == [18, 2]
+    assert sum(map(len, here)) + split.CLIENT_COST == 25
+    assert sum(map(len, there)) + split.CLIENT_COST == 25
+
+
+def test_partition_of_one_service_halves_it() -> None:
+    """One service alone: its batches are cut in two halves, nothing lost."""
+    shared, here, there = split.partition([[_batch(0)] * 25])
+    assert shared == 0
+    assert ([len(g) for g in here], [len(g) for g in there]) == ([13], [12])
+
+
+def test_partition_of_heavy_other_services_keeps_the_largest_here() -> None:
+    """When the others outweigh the largest, the shared group can go all to one side."""
+    big, a, b = [_batch(0)] * 12, [_batch(1)] * 11, [_batch(2)] * 11
+    _, here, there = split.partition([a, big, b])
+    assert sum(map(len, here)) + sum(map(len, there)) == 34
+    assert abs(sum(map(len, here)) - sum(map(len, there))) <= 1
