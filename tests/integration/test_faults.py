@@ -45,6 +45,9 @@ PERMANENT = {
 }
 TIMEOUT = 4.0
 SLACK = 12.0  # process start and interpreter exit on a busy 2-core machine
+# Where the error must be botocore's last answer (its retries end in < 1 s), not the
+# deadline: 4 s ran out once while the load tests' 60 processes shared the 2 CPUs.
+GIVE_UP_TIMEOUT = 10.0
 
 
 @pytest.fixture
@@ -128,10 +131,10 @@ def test_one_failing_backend_means_no_partial_start(
     """When one backend keeps failing and the others answer, nothing is exec'd (69)."""
     proxy.add_rule(operation=operation, status=503)
     marker = tmp_path / "ran"
-    extra = {**stores, "INJECTOR_TIMEOUT": str(TIMEOUT)}
+    extra = {**stores, "INJECTOR_TIMEOUT": str(GIVE_UP_TIMEOUT)}
     result = runner.run(through(aws_env, proxy, extra), "touch", str(marker))
     assert_not_started(result, marker, 69)
-    assert result.duration < TIMEOUT + SLACK
+    assert result.duration < GIVE_UP_TIMEOUT + SLACK
     failed = result.events()[-1]
     assert "503" in failed["error"]
     assert "ServiceUnavailable" in failed["error"]
