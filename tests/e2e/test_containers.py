@@ -647,3 +647,38 @@ def test_any_environment_size_starts(docker: Docker, images: dict[str, str]) -> 
     done = docker.run(images["busybox"], ["sh", "-c", ENV_SIZES], timeout=180)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "bad:\n", done.stdout
+
+
+# -- many secrets: the binary shares the calls with a forked child (injector/split.py) ----
+
+MANY = 30  # S3 objects: one call each, above injector.resolve.SPLIT_FROM (24)
+
+
+@pytest.fixture(scope="module")
+def many_objects(moto: Moto) -> dict[str, str]:
+    """MANY S3 objects with random values, by the variable that asks for each."""
+    import secrets as rnd
+
+    s3 = moto.client("s3")
+    values = {}
+    for number in range(MANY):
+        value = f"many-{number}-{rnd.token_hex(8)}"
+        s3.put_object(Bucket=BUCKET, Key=f"many/{number}", Body=value.encode())
+        values[f"M{number:02d}"] = value
+    return values
+
+
+@pytest.mark.parametrize("init", INIT)
+def test_many_secrets_through_two_processes(
+    docker: Docker, image: str, moto: Moto, many_objects: dict[str, str], init: bool
+) -> None:
+    """30 references in each image: the binary forks once and every value arrives."""
+    refs = {name: f"ref+s3://{BUCKET}/many/{int(name[1:])}" for name in many_objects}
+    env = container_aws_env(moto, INJECTOR_LOG_LEVEL="debug", **refs)
+    result = docker.run(image, ["env"], env=env, options=HOST, init=init)
+    assert result.returncode == 0, result.stderr
+    delivered = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    assert {name: delivered.get(name) for name in many_objects} == many_objects
+    events = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    assert [e for e in events if e.get("event") == "fetch_split"], result.stderr
+    assert not [value for value in many_objects.values() if value in result.stderr]
