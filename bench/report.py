@@ -33,7 +33,7 @@ ONE_PROCESS = "dist/injector, INJECTOR_SINGLE_PROCESS=1"  # the same binary, no 
 MOTO_CPUS = (
     "moto and the proxy are busy on the same 2 CPUs: the second one is not free for the child"
 )
-SPLIT_SHOWN = 100  # secrets: below this both rows are one process (34 calls for 100)
+SPLIT_SHOWN = 100  # secrets: 10 make 6 calls, so both rows of 10 ran in one process
 FLOOR = "server floor: curl, the same calls"  # the variant bench/floor.py's calls make
 LAST_STEP = "dist/injector (all of the above)"  # the last row of 2c unless a --step is it
 # Issue 15: against an equivalent boto3 script, side by side; 100 secrets against 1.

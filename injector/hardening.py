@@ -33,10 +33,15 @@ def release() -> None:
 
 
 def _set_dumpable(*, on: bool) -> bool:
+    return prctl(PR_SET_DUMPABLE, int(on))
+
+
+def prctl(option: int, value: int) -> bool:
+    """Set one process attribute (*option*, *value*); return whether libc accepted it."""
     import ctypes  # noqa: PLC0415 - only paid when secrets are fetched
 
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        return bool(libc.prctl(PR_SET_DUMPABLE, int(on), 0, 0, 0) == 0)
+        return bool(libc.prctl(option, value, 0, 0, 0) == 0)
     except (OSError, AttributeError):
         return False

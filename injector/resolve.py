@@ -46,7 +46,7 @@ def resolve_each(
         groups = _groups(refs, clients)
         batches = interleave([group.batches for group in groups])
         if split and len(batches) >= SPLIT_FROM and not any(ref.source.auth for ref in refs):
-            outcomes = _fetch_split(refs, groups, clients, max_concurrency)
+            outcomes = _fetch_split(refs, groups, batches, clients, max_concurrency)
         else:
             outcomes = _fetch_all(batches, max_concurrency, deadline=clients.deadline)
     except InjectorError as exc:  # the deadline passed, or a reference cannot be planned
@@ -56,16 +56,23 @@ def resolve_each(
 
 
 def _fetch_split(
-    refs: Sequence[Reference], groups: list[Group], clients: Clients, workers: int
+    refs: Sequence[Reference],
+    groups: list[Group],
+    batches: list[Batch],
+    clients: Clients,
+    workers: int,
 ) -> Outcomes:
-    """Share the calls with a forked child when that is possible (injector/split.py)."""
+    """Share the calls with a forked child when that is possible (injector/split.py).
+
+    *batches* are the groups' batches interleaved: the one-process order, if not.
+    """
     from injector import split as two  # noqa: PLC0415 - only for many secrets
 
     fetch = functools.partial(_fetch_all, deadline=clients.deadline)
     shared, here, there = two.partition([group.batches for group in groups])
     services = {(_client_of(s.service), s.region): None for s in groups[shared].sources}
     if not two.worthwhile(workers) or not clients.prepare(services):
-        return fetch(interleave([group.batches for group in groups]), workers)
+        return fetch(batches, workers)
     sources = list(dict.fromkeys(ref.source for ref in refs))
     return two.fetch(interleave(here), interleave(there), sources, workers, clients.deadline, fetch)
 

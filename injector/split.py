@@ -25,7 +25,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
-from injector import errors, log
+from injector import errors, hardening, log
 from injector.errors import InjectorError, UnavailableError
 
 if TYPE_CHECKING:
@@ -169,13 +169,7 @@ def _flush() -> None:
 
 def die_with_parent(parent: int) -> bool:
     """Ask for SIGKILL when the parent dies; return False if it is already gone."""
-    import ctypes  # noqa: PLC0415 - loaded already: hardening.protect() uses it
-
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-    except (OSError, AttributeError):
-        pass  # without it the child still ends at the deadline
+    hardening.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))  # else it ends at the deadline
     return os.getppid() == parent
 
 
