@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import gc
 import importlib
 import io
 import os
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
 RESERVED = ("exec", "check", "put", "encrypt", "copy", "scan", "agent", "version", "help")
 # Commands that hold a secret value: core dumps off and not dumpable before the first byte.
 HOLDS_VALUES = frozenset({"check", "put", "encrypt", "scan", "agent"})
+# Commands that may run for long or read much: the cyclic collector, off for a start
+# (injector/__main__.py), is back on for them.
+LONG_RUNNING = frozenset({"scan", "agent"})
 SEED_NAME = "secret_squirrel"
 SEED_ENTRYPOINT = "/bin/dockerstart"
 USAGE = """\
@@ -171,6 +175,8 @@ def _dispatch(config: Config, command: str, args: list[str], environ: Mapping[st
         from injector import hardening  # noqa: PLC0415 - only for commands that hold values
 
         hardening.protect()
+    if command in LONG_RUNNING:
+        gc.enable()
     module = importlib.import_module(f"injector.commands.{command}")
     config, flags, rest = parse_options(config, args, module.FLAGS, interspersed=True)
     if rest is None:
