@@ -567,6 +567,11 @@ class ReplayServer:
         count: int = self._control("GET", "/__replay/stats")["recorded"]
         return count
 
+    def priority(self) -> str:
+        """Return the scheduling priority it was granted (``SCHED_FIFO``, ``nice -10``, ...)."""
+        granted: str = self._control("GET", "/__replay/stats")["priority"]
+        return granted
+
 
 def section_scaling(  # noqa: PLR0913, PLR0917 - the section's whole context
     home: Path,
@@ -646,6 +651,7 @@ def section_replay(
     try:
         data = section_scaling(home, replay, refs, runs, have_binary, REPLAY_SIZES)
         data["recorded"] = replay.recorded()
+        data["priority"] = replay.priority()
     finally:
         replay.stop()
     return data

@@ -777,6 +777,7 @@ def _replay_section(replay: Mapping[str, Any]) -> list[str]:
             f"first time ({fmt(replay.get('recorded'))} answers recorded in the warm-up "
             f"round), {fmt(replay.get('latency_ms', 20))} ms late, on keep-alive connections: "
             "what is left is the client's own work and the latency."
+            + _priority_sentence(replay.get("priority"))
         ),
         "",
     ]
@@ -792,6 +793,23 @@ def _replay_section(replay: Mapping[str, Any]) -> list[str]:
         ),
     ]
     return out + _floor_lines(rows, "to the replaying server") + _split_lines(rows)
+
+
+def _priority_sentence(priority: object) -> str:
+    """Say at which priority bench/replay.py ran (older results do not say)."""
+    if priority == "SCHED_FIFO":
+        return (
+            " It ran at real-time priority (SCHED_FIFO): each request was read when it "
+            "arrived, not when the client let go of both cores; its own CPU (~0.2 ms a "
+            "call) still came out of the client's."
+        )
+    if priority:
+        return (
+            f" It ran at priority `{priority}` (no real-time priority granted): while the "
+            "client keeps both cores busy, requests may wait to be read, which adds to the "
+            "latency."
+        )
+    return ""
 
 
 def _saved_or_more(ms: float) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -88,3 +89,12 @@ def test_timeline_reports_cpu_by_part(seed: Seeder, aws_env: dict[str, str]) -> 
     (sentence,) = bench.cpu_analysis(row, row)
     assert f"the {kinds['call']['n']} calls take {kinds['call']['cpu']:.0f} ms" in sentence
     assert "the growth is botocore's per-call work" in sentence
+
+
+def test_replay_runs_at_the_priority_it_reports(replay: bench.ReplayServer) -> None:
+    """The replaying server says which priority it got, and the kernel agrees."""
+    granted = replay.priority()
+    assert granted in {"SCHED_FIFO", "nice -10", "normal"}
+    assert replay._proc is not None
+    policy = os.sched_getscheduler(replay._proc.pid)
+    assert (policy == os.SCHED_FIFO) == (granted == "SCHED_FIFO")
