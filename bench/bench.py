@@ -1447,9 +1447,14 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR0915 - the 
             "?",
         )
         data["baseline"] = {"path": str(path), "commit": commit}
+        origin = (
+            "the same commit built as PyInstaller's onefile program "
+            "(`INJECTOR_SPEC_ONEFILE=1 packaging/build.sh`, the launcher before issue 15)"
+            if commit == data["commit"]
+            else f"built from commit `{commit[:12]}`"
+        )
         data["notes"].append(
-            f"`{report.BASELINE}` is `{path.name}`, built from commit "
-            f"`{commit[:12]}` (before issue 15), measured in the same rounds."
+            f"`{report.BASELINE}` is `{path.name}`, {origin}, measured in the same rounds."
         )
     data["load"]["start"] = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
