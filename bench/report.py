@@ -800,7 +800,7 @@ def _priority_sentence(priority: object) -> str:
     if priority == "SCHED_FIFO":
         return (
             " It ran at real-time priority (SCHED_FIFO): each request was read when it "
-            "arrived, not when the client let go of both cores; its own CPU (~0.2 ms a "
+            "arrived, not when the client let go of both cores; its own CPU (~0.25 ms a "
             "call) still came out of the client's."
         )
     if priority:
