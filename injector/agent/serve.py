@@ -81,8 +81,14 @@ def bind(path: str, state: State) -> AgentServer:
         if not stat.S_ISSOCK(os.lstat(path).st_mode):
             raise ConfigError(f"{path} exists and is not a socket")
         os.unlink(path)
-    server = AgentServer(path, state)
-    os.chmod(path, SOCKET_MODE)
+    # The socket file is made with its mode: bind-then-chmod left a moment in which it
+    # existed, listening, at the umask's 0755, and a container connecting then was refused.
+    previous = os.umask(0o777 & ~SOCKET_MODE)
+    try:
+        server = AgentServer(path, state)
+    finally:
+        os.umask(previous)
+    os.chmod(path, SOCKET_MODE)  # the same mode, also where the umask does not apply
     return server
 
 

@@ -433,3 +433,27 @@ def test_container_side_execs(agent: tuple[str, FakeEngine], shm_dir: Path) -> N
     again = runner.run(env, "--", "echo", "RAN", target_prints=True)
     assert again.returncode == 77  # once per start
     assert b"RAN" not in again.stdout
+
+
+def test_socket_appears_with_its_mode(monkeypatch: pytest.MonkeyPatch, short_dir: Path) -> None:
+    """The socket is created 0666: no moment where it listens at the umask's mode."""
+    sock = short_dir / "run" / "agent.sock"
+    real_chmod = os.chmod
+    seen: list[str] = []
+
+    def chmod(path: str, mode: int) -> None:
+        if path == str(sock):  # the mode the socket had before any chmod of it
+            seen.append(oct(os.stat(path).st_mode & 0o777))
+        real_chmod(path, mode)
+
+    monkeypatch.setattr(os, "chmod", chmod)
+    old_umask = os.umask(0o022)
+    try:
+        server = serve.bind(str(sock), None)  # type: ignore[arg-type]
+    finally:
+        os.umask(old_umask)
+    try:
+        assert seen == ["0o666"]
+        assert os.umask(0o022) == 0o022  # bind put the caller's umask back
+    finally:
+        server.server_close()
