@@ -450,10 +450,11 @@ def test_socket_appears_with_its_mode(monkeypatch: pytest.MonkeyPatch, short_dir
     old_umask = os.umask(0o022)
     try:
         server = serve.bind(str(sock), None)  # type: ignore[arg-type]
+        after = os.umask(0o022)
     finally:
         os.umask(old_umask)
     try:
         assert seen == ["0o666"]
-        assert os.umask(0o022) == 0o022  # bind put the caller's umask back
+        assert after == 0o022  # bind put the caller's umask back
     finally:
         server.server_close()

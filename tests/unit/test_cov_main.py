@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 
@@ -15,6 +16,11 @@ def test_importing_main_runs_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     called: list[bool] = []
     monkeypatch.setattr(cli, "entry", lambda: called.append(True))
     monkeypatch.delitem(sys.modules, "injector.__main__", raising=False)
-    module = importlib.import_module("injector.__main__")
+    was_on = gc.isenabled()
+    try:
+        module = importlib.import_module("injector.__main__")
+    finally:
+        if was_on:  # the import turns the collector off: not for the rest of this session
+            gc.enable()
     assert module.__name__ == "injector.__main__"
     assert called == []
