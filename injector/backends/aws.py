@@ -26,6 +26,7 @@ from botocore import exceptions as boto
 from botocore.config import Config as BotoConfig
 
 from injector import __version__
+from injector.backends import transport
 from injector.backends.credentials import Auth
 from injector.config import Config
 from injector.errors import BadDataError, ConfigError, UnavailableError
@@ -106,8 +107,9 @@ class Clients:
     def prepare(self, services: Iterable[tuple[str, str | None]]) -> bool:
         """Resolve the credentials and create the clients of *services* now.
 
-        Called before a fork (injector/split.py): the child inherits the credentials and the
-        clients instead of asking the metadata service or STS again and building its own.
+        Called before a fork (injector/split.py): the child inherits the credentials, the
+        clients and their TLS context (the CA bundle loaded) instead of asking the metadata
+        service or STS again and building its own.
         Runs in a thread of its own, bounded by the deadline; False when it failed or ran
         late: the fetch then stays in one process, which reports the same failure per
         reference.
@@ -117,7 +119,7 @@ class Clients:
         def work() -> None:
             try:
                 for service, region in services:
-                    self.get(service, region)
+                    transport.warm(self.get(service, region))  # TLS trust loaded once, here
                 credentials = self._session.get_credentials()
                 if credentials is not None:
                     credentials.get_frozen_credentials()
@@ -154,7 +156,9 @@ class Clients:
             tcp_keepalive=True,
         )
         extra = self.auth.client_kwargs(region, config) if self.auth else {}
-        return self._session.create_client(service, region_name=region, config=config, **extra)
+        client = self._session.create_client(service, region_name=region, config=config, **extra)
+        transport.adopt(client)
+        return client
 
 
 def _session() -> Any:  # noqa: ANN401 - botocore session

@@ -41,8 +41,17 @@ def _name(common: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
 
 
-def make_ca(directory: Path, name: str = "injector test CA") -> TlsFiles:
-    """Create a CA and a server certificate for 127.0.0.1/localhost in *directory*."""
+def _alternative(host: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        return x509.DNSName(host)
+
+
+def make_ca(
+    directory: Path, name: str = "injector test CA", hosts: tuple[str, ...] = ("localhost", HOST)
+) -> TlsFiles:
+    """Create a CA and a server certificate for *hosts* (names or IP addresses) in *directory*."""
     now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_cert = (
@@ -74,12 +83,10 @@ def make_ca(directory: Path, name: str = "injector test CA") -> TlsFiles:
         .sign(ca_key, hashes.SHA256())
     )
     key = ec.generate_private_key(ec.SECP256R1())
-    san = x509.SubjectAlternativeName(
-        [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address(HOST))]
-    )
+    san = x509.SubjectAlternativeName([_alternative(host) for host in hosts])
     cert = (
         x509.CertificateBuilder()
-        .subject_name(_name("localhost"))
+        .subject_name(_name(hosts[0]))
         .issuer_name(ca_cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())

@@ -1,0 +1,125 @@
+"""An HTTP/1.1 server on 127.0.0.1 that records every request's bytes and answers from a script.
+
+``Recorder().start()`` accepts keep-alive connections on a random port. Each request (its
+head and its Content-Length body, exactly as received) is appended to ``requests``; the
+answer comes from ``script(request_bytes)``, which returns the bytes to send and what to
+do after them: ``KEEP`` the connection, ``CLOSE`` it, or ``HANG`` (send nothing more, read
+nothing more, until the server stops). ``answer()`` builds an ordinary response.
+``connections`` counts the connections accepted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Callable
+
+HOST = "127.0.0.1"
+KEEP, CLOSE, HANG = "keep", "close", "hang"
+Script = Callable[[bytes], tuple[bytes, str]]
+
+
+def answer(
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    body: bytes = b"",
+    *,
+    length: bool = True,
+) -> bytes:
+    """Return an HTTP/1.1 response: *headers* in order, then Content-Length unless given."""
+    lines = [f"HTTP/1.1 {status} Whatever"]
+    fields = dict(headers or {})
+    if length and not any(name.lower() == "content-length" for name in fields):
+        fields["Content-Length"] = str(len(body))
+    lines += [f"{name}: {value}" for name, value in fields.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def ok(_request: bytes) -> tuple[bytes, str]:
+    """Answer 200 with an empty body and keep the connection (the default script)."""
+    return answer(), KEEP
+
+
+class Recorder:
+    """The recording server (see the module docstring)."""
+
+    def __init__(self, script: Script = ok) -> None:
+        """Answer with *script*; nothing is accepted before start()."""
+        self.script = script
+        self.requests: list[bytes] = []
+        self.connections = 0
+        self._listener = socket.create_server((HOST, 0))
+        self._stopped = threading.Event()
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+
+    @property
+    def url(self) -> str:
+        """Return ``http://127.0.0.1:PORT``."""
+        return f"http://{HOST}:{self._listener.getsockname()[1]}"
+
+    def start(self) -> Recorder:
+        """Accept connections in a daemon thread."""
+        threading.Thread(target=self._accept, name="recorder", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        """Stop accepting and close every connection."""
+        self._stopped.set()
+        with contextlib.suppress(OSError):
+            self._listener.close()
+        with self._lock:
+            for sock in self._sockets:
+                with contextlib.suppress(OSError):
+                    sock.close()
+
+    def _accept(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            with self._lock:
+                self.connections += 1
+                self._sockets.append(client)
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        buffer = b""
+        with contextlib.suppress(OSError):
+            while True:
+                request, buffer = _read_request(client, buffer)
+                if request is None:
+                    break
+                with self._lock:
+                    self.requests.append(request)
+                data, then = self.script(request)
+                client.sendall(data)
+                if then == HANG:
+                    self._stopped.wait()
+                if then != KEEP:
+                    break
+        with contextlib.suppress(OSError):
+            client.close()
+
+
+def _read_request(client: socket.socket, buffer: bytes) -> tuple[bytes | None, bytes]:
+    """Return one request's bytes (head and body) and what followed it; None at the end."""
+    while b"\r\n\r\n" not in buffer:
+        data = client.recv(65536)
+        if not data:
+            return None, buffer
+        buffer += data
+    head, _, rest = buffer.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    while len(rest) < length:
+        data = client.recv(65536)
+        if not data:
+            return None, b""
+        rest += data
+    return head + b"\r\n\r\n" + rest[:length], rest[length:]
