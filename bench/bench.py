@@ -54,6 +54,7 @@ import report  # noqa: E402
 from tests.support.aws_seed import FAKE_CREDENTIALS, REGION, Seeder  # noqa: E402
 from tests.support.moto_server import MotoServer  # noqa: E402
 from tests.support.proxy import Proxy  # noqa: E402
+from tests.support.tls import TlsFiles, TlsRelay, make_ca  # noqa: E402
 
 BINARY = ROOT / "dist" / "injector"
 VENV_PY = ROOT / ".venv" / "bin" / "python"
@@ -68,6 +69,7 @@ DATE_TARGET = ["/bin/date", "+%s%N"]
 SECRET = "s3-secret-value-0123456789abcdefghijklm\n"  # noqa: S105 - 40 fake bytes
 SIZES = (1, 10, 100, 1000)
 REPLAY_SIZES = (1, 10, 100, 1000)
+TLS_SIZES = (1, 100)
 LATENCY = 0.020
 DEFAULT_CONCURRENCY = 64  # INJECTOR_MAX_CONCURRENCY's default; the floor uses the same
 
@@ -655,6 +657,69 @@ def section_replay(
     finally:
         replay.stop()
     return data
+
+
+class RelayedReplay:
+    """bench/replay.py behind a TLS relay: section 3e's URL is the relay's, calls the replay's."""
+
+    def __init__(self, replay: ReplayServer, relay_url: str) -> None:
+        """Send to *relay_url*; count what *replay* answers."""
+        self.replay = replay
+        self.url = relay_url
+
+    def clear(self) -> None:
+        """Forget the calls counted so far."""
+        self.replay.clear()
+
+    def operations(self) -> dict[str, int]:
+        """Return the calls since the last clear, by operation."""
+        return self.replay.operations()
+
+
+def trust_bundle(directory: Path) -> tuple[Path, TlsFiles, int]:
+    """Return (bundle, the test CA's files, certificates): botocore's default bundle + the CA.
+
+    What botocore trusts when nothing is configured (certifi's bundle) is what a start
+    against AWS loads; the test CA is added so that the relay's certificate verifies.
+    """
+    from botocore.httpsession import get_cert_path  # noqa: PLC0415 - only this section
+
+    files = make_ca(directory)
+    default = Path(get_cert_path(True)).read_bytes()
+    bundle = directory / "bundle.pem"
+    bundle.write_bytes(default + b"\n" + files.ca.read_bytes())
+    return bundle, files, bundle.read_bytes().count(b"BEGIN CERTIFICATE")
+
+
+def section_tls(home: Path, moto_url: str, refs: list[str], runs: int) -> dict[str, Any]:
+    """3e. 1 and 100 secrets over TLS (a relay on 127.0.0.1) trusting botocore's default bundle."""
+    if not BINARY.exists():
+        return {}
+    bundle, files, certificates = trust_bundle(home / "tls")
+    replay = ReplayServer(home, moto_url, LATENCY).start()
+    relay = TlsRelay(replay.url, files).start()
+    try:
+        server = RelayedReplay(replay, relay.url)
+        rows = []
+        for size in TLS_SIZES:
+            env = {**aws_env(home, relay.url), "AWS_CA_BUNDLE": str(bundle)}
+            env.update({f"S{i:04d}": ref for i, ref in enumerate(refs[:size])})
+            variants = [
+                Variant(report.BINARY, [str(BINARY)], dict(env)),
+                Variant(report.STOCK_HTTP, [str(BINARY)], {**env, "INJECTOR_STOCK_HTTP": "1"}),
+            ]
+            counts = scaling_rounds(server, variants, runs, size)
+            rows += [scaling_row(variant, counts[variant.name], size) for variant in variants]
+            log(
+                f"tls {size}: "
+                + ", ".join(
+                    f"{r['variant']} {r['exec']['median']:.0f} ms" for r in rows if r["n"] == size
+                )
+            )
+    finally:
+        relay.stop()
+        replay.stop()
+    return {"rows": rows, "certificates": certificates, "latency_ms": LATENCY * 1000}
 
 
 def floor_variant(home: Path, server: Counted, refs: list[str]) -> Variant:
@@ -1492,6 +1557,8 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR0915 - the 
             proxy.clear_rules()
             log("3a. scaling against replayed answers")
             data["replay"] = section_replay(home, moto.url, refs, scale_runs, have_binary)
+            log("3e. over TLS, trusting botocore's default bundle")
+            data["tls"] = section_tls(home, moto.url, refs, scale_runs)
             log("3b. concurrency")
             data["scaling"]["concurrency_rows"] = section_concurrency(
                 home, proxy, refs, 2 if args.quick else 6, have_binary

@@ -30,6 +30,7 @@ BASELINE = "dist/injector (baseline)"
 TMPFS = "dist/injector, TMPDIR on tmpfs"  # the same binary, its launchers extracting to RAM
 BOTO3 = "boto3 script"
 ONE_PROCESS = "dist/injector, INJECTOR_SINGLE_PROCESS=1"  # the same binary, no fork
+STOCK_HTTP = "dist/injector, INJECTOR_STOCK_HTTP=1"  # the same binary, urllib3's session
 MOTO_CPUS = (
     "moto and the proxy are busy on the same 2 CPUs: the second one is not free for the child"
 )
@@ -489,6 +490,7 @@ def render_results(data: Data) -> str:  # noqa: C901, PLR0915 - one linear docum
         ]
     out += _floor_lines(rows) + _split_lines(rows, MOTO_CPUS)
     out += _replay_section(data.get("replay", {}))
+    out += _tls_section(data.get("tls", {}))
     timeline = scaling.get("timeline", [])
     if timeline:
         out += ["", "### Why: timeline of `injector check` (bench/timeline.py)", ""]
@@ -795,6 +797,69 @@ def _replay_section(replay: Mapping[str, Any]) -> list[str]:
     return out + _floor_lines(rows, "to the replaying server") + _split_lines(rows)
 
 
+def tls_factors(tls: Mapping[str, Any]) -> dict[str, float]:
+    """Return each variant's 100-secrets time over its 1-secret time in section 3e."""
+    ends = {(r["variant"], r["n"]): r["exec"]["median"] for r in tls.get("rows", [])}
+    return {
+        variant: ratio(ends[variant, 100], ends[variant, 1])
+        for variant, n in ends
+        if n == 1 and (variant, 100) in ends
+    }
+
+
+def _tls_section(tls: Mapping[str, Any]) -> list[str]:
+    """3e: 1 and 100 secrets through a TLS relay, trusting botocore's default CA bundle."""
+    rows = tls.get("rows", [])
+    if not rows:
+        return []
+    out = ["", "### 3e. The same over TLS, trusting botocore's default CA bundle", ""]
+    out += [
+        (
+            "AWS is reached over TLS. Here a relay on 127.0.0.1 (tests/support/tls.py, a "
+            "thread per connection in the bench's own process) terminates TLS in front of "
+            "bench/replay.py, and `AWS_CA_BUNDLE` is what botocore trusts when nothing is "
+            f"configured (certifi's bundle) plus the relay's test CA: "
+            f"{fmt(tls.get('certificates'))} certificates. `{STOCK_HTTP}` is the same binary "
+            "sending through botocore's own urllib3 session, which loads that bundle again "
+            "for every connection it opens; injector's (injector/backends/transport.py) loads "
+            "it once a process."
+        ),
+        "",
+    ]
+    out += table(SCALING_HEADER, [_scaling_row(row, rows) for row in rows])
+    factors = tls_factors(tls)
+    ends = {(r["variant"], r["n"]): r["exec"]["median"] for r in rows}
+    if (BINARY, 100) in ends and (STOCK_HTTP, 100) in ends:
+        out += [
+            "",
+            (
+                f"Over TLS 100 secrets take `{BINARY}` {fmt(ends[BINARY, 100])} ms "
+                f"({fmt(factors.get(BINARY), 2)}x its one secret) against "
+                f"{fmt(ends[STOCK_HTTP, 100])} ms with urllib3's session "
+                f"({fmt(factors.get(STOCK_HTTP), 2)}x)."
+            ),
+        ]
+    return out
+
+
+def _tls_readme(tls: Mapping[str, Any]) -> list[str]:
+    """Return the README's sentence on section 3e (none for older results)."""
+    ends = {(r["variant"], r["n"]): r["exec"]["median"] for r in tls.get("rows", [])}
+    if (BINARY, 100) not in ends or (STOCK_HTTP, 100) not in ends:
+        return []
+    factors = tls_factors(tls)
+    return [
+        "",
+        (
+            "Over TLS, trusting botocore's default CA bundle (section 3e): 100 secrets "
+            f"{fmt(ends[BINARY, 100])} ms ({fmt(factors.get(BINARY), 2)}x one), against "
+            f"{fmt(ends[STOCK_HTTP, 100])} ms ({fmt(factors.get(STOCK_HTTP), 2)}x) through "
+            "botocore's urllib3 session (`INJECTOR_STOCK_HTTP=1`), which loads the bundle for "
+            "every connection."
+        ),
+    ]
+
+
 def _priority_sentence(priority: object) -> str:
     """Say at which priority bench/replay.py ran (older results do not say)."""
     if priority == "SCHED_FIFO":
@@ -1034,6 +1099,7 @@ def render_readme(data: Data) -> str:
                 ),
             ]
             lines += _split_lines(replayed)
+        lines += _tls_readme(data.get("tls", {}))
     size = data.get("size", {})
     containers = {row["name"]: row for row in data.get("container", [])}
     extra = []

@@ -136,6 +136,14 @@ OPTIONS: tuple[Option, ...] = (
         _BOOL,
     ),
     Option(
+        "--stock-http",
+        "INJECTOR_STOCK_HTTP",
+        "stock_http",
+        False,
+        "send AWS calls through botocore's urllib3 session (else http.client, one CA load)",
+        _BOOL,
+    ),
+    Option(
         "--pristine",
         "INJECTOR_PRISTINE",
         "pristine",
@@ -214,6 +222,7 @@ class Config(NamedTuple):
     bucket: str | None = None
     max_concurrency: int = 64
     single_process: bool = False
+    stock_http: bool = False
     pristine: bool = False
     keep_control_vars: bool = False
     secrets_dir: str | None = None

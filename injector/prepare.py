@@ -124,6 +124,7 @@ def _resolve(
         config.max_concurrency,
         max_bytes=config.max_secret_bytes,
         split=not config.single_process,
+        direct_http=not config.stock_http,
     )
 
 

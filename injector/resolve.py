@@ -28,20 +28,23 @@ CLIENT_OF = {"ssmpath": "ssm"}  # the botocore client a backend's calls go throu
 SPLIT_FROM = 24  # calls; at 18 the fork's copied pages cost what the child's half saves
 
 
-def resolve_each(
+def resolve_each(  # noqa: PLR0913 - the run's bounds and switches, each from config
     refs: Sequence[Reference],
     deadline: Deadline,
     max_concurrency: int,
     *,
     max_bytes: int = MAX_BYTES,
     split: bool = False,
+    direct_http: bool = True,
 ) -> dict[Reference, Secret | InjectorError | None]:
     """Fetch every reference once; keep each one's Secret, None (optional, missing) or error.
 
     *max_bytes* caps each secret (``config.max_secret_bytes``), checked while reading.
     *split*: many calls may be shared with a forked child process (injector/split.py).
+    *direct_http*: calls go over http.client (backends/transport.py), else botocore's stock
+    urllib3 session (``INJECTOR_STOCK_HTTP=1``).
     """
-    clients = Clients(deadline, max_concurrency, max_bytes=max_bytes)
+    clients = Clients(deadline, max_concurrency, max_bytes=max_bytes, direct_http=direct_http)
     try:
         groups = _groups(refs, clients)
         batches = interleave([group.batches for group in groups])
@@ -113,7 +116,11 @@ def _groups(refs: Sequence[Reference], clients: Clients) -> list[Group]:
     for (service, auth), found in by_service.items():
         if auth not in per_auth:
             per_auth[auth] = Clients(
-                clients.deadline, clients.max_pool, auth, max_bytes=clients.max_bytes
+                clients.deadline,
+                clients.max_pool,
+                auth,
+                max_bytes=clients.max_bytes,
+                direct_http=clients.direct_http,
             )
         sources = list(found)
         groups.append(Group(sources, backends.load(service).batches(sources, per_auth[auth])))

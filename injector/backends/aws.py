@@ -65,10 +65,15 @@ class Clients:
         auth: tuple[tuple[str, str], ...] = (),
         *,
         max_bytes: int = MAX_BYTES,
+        direct_http: bool = True,
     ) -> None:
-        """Remember the bounds and *auth* (credentials.py); nothing is read or sent yet."""
+        """Remember the bounds and *auth* (credentials.py); nothing is read or sent yet.
+
+        *direct_http*: clients send over http.client (transport.py), else the stock way.
+        """
         self.deadline = deadline
         self.max_bytes = max_bytes
+        self.direct_http = direct_http
         self._max_pool = self.max_pool = max_pool
         self._lock = threading.Lock()
         self._create_lock = threading.Lock()
@@ -157,7 +162,8 @@ class Clients:
         )
         extra = self.auth.client_kwargs(region, config) if self.auth else {}
         client = self._session.create_client(service, region_name=region, config=config, **extra)
-        transport.adopt(client)
+        if self.direct_http:
+            transport.adopt(client)
         return client
 
 

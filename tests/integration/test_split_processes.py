@@ -102,3 +102,13 @@ def test_the_deadline_holds_over_both_processes(aws_env, proxy, objects, tmp_pat
     assert result.duration < TIMEOUT + SLACK
     assert f"overall deadline of 3s passed with {COUNT} pending" in result.err
     assert all(f"ref+s3://many/k{n}" in result.err for n in range(COUNT))
+
+
+def test_stock_http_delivers_the_same_over_both_processes(aws_env, objects) -> None:
+    """INJECTOR_STOCK_HTTP=1 (botocore's urllib3 session): the same values; the variable goes."""
+    env = _env(aws_env, INJECTOR_STOCK_HTTP="1")
+    result = runner.run(env, "env", "-0", target_prints=True)
+    child_env = result.child_env()
+    assert {name: child_env[name.encode()] for name in objects} == objects
+    assert _split_events(result)
+    assert b"INJECTOR_STOCK_HTTP" not in b"".join(child_env)

@@ -315,3 +315,31 @@ def test_split_lines_compare_two_processes_with_one() -> None:
     assert report._split_lines(rows[2:]) == []
     rows[0]["exec"]["median"] = 175.0
     assert "(5 ms more)" in report._split_lines(rows)[1]
+
+
+def test_tls_section_sets_the_stock_session_against_injectors() -> None:
+    """3e: the TLS table, each variant's 100/1 factor, and the README sentence (needs a replay)."""
+    data = fake_data()
+    assert "### 3e." not in report.render_results(data)
+    data["replay"] = {"rows": [_scaling("dist/injector", 1, 250.0)]}
+    data["tls"] = {
+        "certificates": 147,
+        "rows": [
+            _scaling("dist/injector", 1, 200.0),
+            _scaling(report.STOCK_HTTP, 1, 210.0),
+            _scaling("dist/injector", 100, 320.0),
+            _scaling(report.STOCK_HTTP, 100, 740.0),
+        ],
+    }
+    assert report.tls_factors(data["tls"]) == pytest.approx(
+        {"dist/injector": 1.6, report.STOCK_HTTP: 740 / 210}
+    )
+    results = report.render_results(data)
+    assert "### 3e. The same over TLS, trusting botocore's default CA bundle" in results
+    assert "plus the relay's test CA: 147 certificates" in results
+    assert "100 secrets take `dist/injector` 320 ms (1.60x its one secret) against 740 ms" in (
+        results
+    )
+    assert "(section 3e): 100 secrets 320 ms (1.60x one), against 740 ms (3.52x)" in (
+        report.render_readme(data)
+    )

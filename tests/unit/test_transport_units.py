@@ -262,3 +262,18 @@ def test_a_bundle_that_cannot_be_read_is_an_ssl_error_every_time(tmp_path: Any) 
         with pytest.raises(boto.SSLError):
             _session(verify=missing)._context("https://h/")
     assert missing not in transport._CONTEXTS
+
+
+@pytest.mark.parametrize(
+    ("direct", "kind"), [(True, transport.DirectSession), (False, URLLib3Session)]
+)
+def test_clients_send_directly_unless_told_to_use_the_stock_session(
+    direct: bool, kind: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Clients send through DirectSession; not with direct_http=False (INJECTOR_STOCK_HTTP)."""
+    from injector.backends.aws import Clients
+    from injector.deadline import Deadline
+
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    client = Clients(Deadline(5), 1, direct_http=direct).get("ssm", "eu-west-1")
+    assert type(client._endpoint.http_session) is kind
