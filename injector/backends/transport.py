@@ -24,17 +24,19 @@ wire the requests are byte-identical to the stock session's, over HTTP and TLS a
 from __future__ import annotations
 
 import http.client
+import os
 import select
 import ssl
 import threading
+import weakref
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from botocore import exceptions as boto
 from botocore.awsrequest import AWSConnection, AWSResponse
 from botocore.httpsession import URLLib3Session, get_cert_path
+from urllib3 import HTTPHeaderDict
 from urllib3 import exceptions as urllib3_errors
-from urllib3._collections import HTTPHeaderDict
 from urllib3.util import Timeout
 
 if TYPE_CHECKING:
@@ -47,6 +49,7 @@ ALPN = ["http/1.1"]  # what urllib3 offers
 _CONTEXTS: dict[bool | str, ssl.SSLContext] = {}
 _CONTEXTS_LOCK = threading.Lock()
 _BODIES = (bytes, bytearray, str, type(None))
+_SESSIONS: weakref.WeakSet[DirectSession] = weakref.WeakSet()
 
 
 class _Connection(AWSConnection, http.client.HTTPConnection):  # type: ignore[misc]
@@ -83,7 +86,13 @@ class DirectSession(URLLib3Session):  # type: ignore[misc]
         session._idle = {}  # noqa: SLF001
         session._tls = None  # noqa: SLF001
         session._closed = False  # noqa: SLF001
+        _SESSIONS.add(session)
         return session
+
+    def forget_idle(self) -> None:
+        """Drop the idle connections without a word to their peers (a forked child's copies)."""
+        self._lock = threading.Lock()
+        self._idle = {}
 
     def send(self, request: Any) -> AWSResponse:  # noqa: ANN401 - botocore's AWSPreparedRequest
         """Send *request* directly when nothing about it needs urllib3; else the stock way."""
@@ -188,6 +197,16 @@ class DirectSession(URLLib3Session):  # type: ignore[misc]
         if self._tls is None:
             self._tls = tls_context(self._verify, self._get_ssl_context, url)
         return self._tls
+
+
+def _after_fork_in_child() -> None:
+    """Make every session of a forked child forget the kept connections of its parent."""
+    for session in list(_SESSIONS):
+        session.forget_idle()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def tls_context(

@@ -9,6 +9,7 @@ each of which must be the botocore exception the stock session raises.
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 import uuid
@@ -408,3 +409,20 @@ def test_preparing_for_a_fork_loads_the_tls_context(
     clients = aws.Clients(Deadline(10), 4)
     assert clients.prepare([("ssm", None)])
     assert str(ca) in transport._CONTEXTS
+
+
+def test_a_forked_child_forgets_the_kept_connections_and_the_parent_keeps_them(
+    recorder: wire.Recorder,
+) -> None:
+    """After a fork the child has no idle connection to write to; the parent's still works."""
+    recorder.script = lambda _r: (_parameter(), wire.KEEP)
+    client = _client(recorder.url)
+    _get(client)
+    session = client._endpoint.http_session
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through its exit status
+        os._exit(0 if session._idle == {} else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert _get(client) == "v"
+    assert recorder.connections == 1
