@@ -3,9 +3,10 @@
 botocore hands every request to its ``URLLib3Session``, which goes through urllib3's pool
 manager: a pool lookup under a lock, a queue of connections under another, Retry and Timeout
 objects, urllib3's own response object and its decoders. None of it is used by injector's
-calls (botocore turns urllib3's retries and decoding off), yet it costs ~0.3 ms of CPU a call
-here, and with many threads its locks hand the GIL back and forth; with 100 secrets that was
-~20 ms of a start (bench/results.md).
+calls (botocore turns urllib3's retries and decoding off), yet it costs ~0.3-0.4 ms of CPU a
+call here (100 secrets against replayed answers: ~6 ms to exec, paired runs of the binary).
+Over TLS what counts is the CA bundle: urllib3 loads it for every connection (see
+:func:`tls_context`; bench/results.md section 3e).
 
 :class:`DirectSession` is that same session (adopted from the one botocore made, with its
 verify setting, proxies, timeouts and socket options) that sends a request itself when it
