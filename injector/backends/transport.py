@@ -216,7 +216,7 @@ def tls_context(
     """Return botocore's TLS context with the CA bundle *verify* names loaded: once a process.
 
     urllib3 loads the bundle into the context again for every connection it opens: certifi's
-    (~140 certificates, what botocore trusts by default) takes ~17 ms of CPU each time here,
+    (~120 certificates, what botocore trusts by default) takes ~17 ms of CPU each time here,
     which with 100 secrets over TLS was most of the start. Every session with the same
     setting shares one context (contexts are safe to share between threads, and a forked
     child inherits it loaded).
