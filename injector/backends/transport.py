@@ -264,10 +264,10 @@ def _open(connection: http.client.HTTPConnection) -> bool:
     if sock is None:
         return True  # closed after a "Connection: close" answer: connect() opens it again
     poller = select.poll()
-    poller.register(sock, select.POLLIN)
     try:
+        poller.register(sock, select.POLLIN)
         return not poller.poll(0)  # an idle connection with something to read was closed
-    except OSError:
+    except (OSError, ValueError):  # a socket closed under it (no file descriptor left)
         return False
 
 

@@ -250,6 +250,17 @@ def test_an_object_cut_short_fails_as_the_stock_session_fails(recorder: wire.Rec
     assert outcomes[1] == outcomes[0]
 
 
+def test_a_buffered_answer_broken_by_a_reset_fails_as_the_stock_session_fails(
+    recorder: wire.Recorder,
+) -> None:
+    """A connection reset while the body is read is ConnectionClosedError both ways."""
+    cut = _parameter()[:-5]
+    recorder.script = lambda _r: (cut, wire.RESET)
+    outcomes = _both_ways(recorder.url, "ssm", _get)
+    assert outcomes[0][0] == "ConnectionClosedError"
+    assert outcomes[1] == outcomes[0]
+
+
 def test_a_server_that_never_answers_is_a_read_timeout(recorder: wire.Recorder) -> None:
     """No answer within read_timeout is ReadTimeoutError both ways."""
     recorder.script = lambda _r: (b"", wire.HANG)

@@ -3,8 +3,9 @@
 ``Recorder().start()`` accepts keep-alive connections on a random port. Each request (its
 head and its Content-Length body, exactly as received) is appended to ``requests``; the
 answer comes from ``script(request_bytes)``, which returns the bytes to send and what to
-do after them: ``KEEP`` the connection, ``CLOSE`` it, or ``HANG`` (send nothing more, read
-nothing more, until the server stops). ``answer()`` builds an ordinary response.
+do after them: ``KEEP`` the connection, ``CLOSE`` it, ``HANG`` (send nothing more, read
+nothing more, until the server stops) or ``RESET`` it (a TCP reset, 0.2 s later: the client
+has read what was sent and waits for the rest). ``answer()`` builds an ordinary response.
 ``connections`` counts the connections accepted.
 """
 
@@ -12,11 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import struct
 import threading
+import time
 from collections.abc import Callable
 
 HOST = "127.0.0.1"
-KEEP, CLOSE, HANG = "keep", "close", "hang"
+KEEP, CLOSE, HANG, RESET = "keep", "close", "hang", "reset"
 Script = Callable[[bytes], tuple[bytes, str]]
 
 
@@ -98,6 +101,9 @@ class Recorder:
                 client.sendall(data)
                 if then == HANG:
                     self._stopped.wait()
+                if then == RESET:
+                    time.sleep(0.2)
+                    client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 if then != KEEP:
                     break
         with contextlib.suppress(OSError):

@@ -277,3 +277,37 @@ def test_clients_send_directly_unless_told_to_use_the_stock_session(
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     client = Clients(Deadline(5), 1, direct_http=direct).get("ssm", "eu-west-1")
     assert type(client._endpoint.http_session) is kind
+
+
+def test_a_plain_number_is_both_timeouts() -> None:
+    """A session made with one number uses it to connect and to read."""
+    assert _session(timeout=7)._timeouts(_request("http://h/")) == (7, 7)
+
+
+def test_a_botocore_error_stays_what_it_is() -> None:
+    """A botocore exception raised on the way is passed on unchanged, connecting or sending."""
+    error = boto.EndpointConnectionError(endpoint_url="http://h/", error="x")
+    assert transport._connect_error(error, "http://h/") is error
+    assert transport._transport_error(error, _request("http://h/")) is error
+
+
+def test_a_connection_whose_socket_was_closed_is_not_open() -> None:
+    """An idle connection whose socket has no descriptor left is not reused."""
+    ours, theirs = socket.socketpair()
+    connection = http.client.HTTPConnection("h")
+    connection.sock = ours
+    ours.close()
+    theirs.close()
+    assert not transport._open(connection)
+
+
+def test_warming_a_plain_http_client_loads_no_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    """warm() only loads a context for a client whose endpoint speaks TLS."""
+    from injector.backends.aws import Clients
+    from injector.deadline import Deadline
+
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    client = Clients(Deadline(5), 1).get("ssm", "eu-west-1")
+    transport.warm(client)
+    assert client._endpoint.http_session._tls is None
