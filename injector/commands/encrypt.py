@@ -67,7 +67,12 @@ def _encrypt(config: Config, key: str, value: bytes, encryption_context: dict[st
     from injector.backends import kms  # noqa: PLC0415 - imports botocore
     from injector.backends.aws import Clients  # noqa: PLC0415
 
-    clients = Clients(Deadline(config.timeout), 1, max_bytes=config.max_secret_bytes)
+    clients = Clients(
+        Deadline(config.timeout),
+        1,
+        max_bytes=config.max_secret_bytes,
+        direct_http=not config.stock_http,
+    )
     return kms.encrypt(key, value, encryption_context, clients)
 
 

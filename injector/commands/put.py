@@ -40,7 +40,12 @@ def store(config: Config, reference: Reference, value: bytes, kms_key: str | Non
     from injector.backends.aws import Clients  # noqa: PLC0415
 
     source = reference.source
-    clients = Clients(Deadline(config.timeout), 1, max_bytes=config.max_secret_bytes)
+    clients = Clients(
+        Deadline(config.timeout),
+        1,
+        max_bytes=config.max_secret_bytes,
+        direct_http=not config.stock_http,
+    )
     stored: Any = value if source.service != "ssm" else _text(value, reference)
     backends.load(source.service).store(source, stored, clients, kms_key)  # type: ignore[attr-defined]
 

@@ -64,6 +64,14 @@ def test_ssm_put_securestring_round_trip(aws_env, moto) -> None:
     assert child_env(run(aws_env, {"P": "ref+awsssm://svc/pw"}))[b"P"] == b"second-value"
 
 
+def test_put_and_exec_through_the_stock_http_session(aws_env, moto) -> None:
+    """INJECTOR_STOCK_HTTP=1 is honoured by put as by exec: the same round trip."""
+    env = {**aws_env, "INJECTOR_STOCK_HTTP": "1"}
+    assert put(env, "ref+awsssm://svc/stock", value=b"stock-value").returncode == 0
+    assert moto.client("ssm").get_parameter(Name="/svc/stock")["Parameter"]["Version"] == 1
+    assert child_env(run(env, {"P": "ref+awsssm://svc/stock"}))[b"P"] == b"stock-value"
+
+
 def test_secretsmanager_put_create_then_update(aws_env, moto, tmp_path) -> None:
     """Put ref+awssecrets:// creates, then updates; text and binary (--from-file) round-trip."""
     assert put(aws_env, "ref+awssecrets://svc/token", value=b"token-text").returncode == 0
