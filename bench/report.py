@@ -797,9 +797,14 @@ def _replay_section(replay: Mapping[str, Any]) -> list[str]:
     return out + _floor_lines(rows, "to the replaying server") + _split_lines(rows)
 
 
+def _tls_ends(tls: Mapping[str, Any]) -> dict[tuple[str, int], float]:
+    """Return section 3e's median time to exec by (variant, secrets)."""
+    return {(r["variant"], r["n"]): r["exec"]["median"] for r in tls.get("rows", [])}
+
+
 def tls_factors(tls: Mapping[str, Any]) -> dict[str, float]:
     """Return each variant's 100-secrets time over its 1-secret time in section 3e."""
-    ends = {(r["variant"], r["n"]): r["exec"]["median"] for r in tls.get("rows", [])}
+    ends = _tls_ends(tls)
     return {
         variant: ratio(ends[variant, 100], ends[variant, 1])
         for variant, n in ends
@@ -828,7 +833,7 @@ def _tls_section(tls: Mapping[str, Any]) -> list[str]:
     ]
     out += table(SCALING_HEADER, [_scaling_row(row, rows) for row in rows])
     factors = tls_factors(tls)
-    ends = {(r["variant"], r["n"]): r["exec"]["median"] for r in rows}
+    ends = _tls_ends(tls)
     if (BINARY, 100) in ends and (STOCK_HTTP, 100) in ends:
         out += [
             "",
@@ -844,7 +849,7 @@ def _tls_section(tls: Mapping[str, Any]) -> list[str]:
 
 def _tls_readme(tls: Mapping[str, Any]) -> list[str]:
     """Return the README's sentence on section 3e (none for older results)."""
-    ends = {(r["variant"], r["n"]): r["exec"]["median"] for r in tls.get("rows", [])}
+    ends = _tls_ends(tls)
     if (BINARY, 100) not in ends or (STOCK_HTTP, 100) not in ends:
         return []
     factors = tls_factors(tls)

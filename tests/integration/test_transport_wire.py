@@ -29,13 +29,7 @@ from tests.support import signing, wire
 from tests.support.tls import TlsRelay, make_ca
 
 Run = tuple[list[bytes], list[Any]]
-CONFIG = Config(
-    connect_timeout=3,
-    read_timeout=10,
-    max_pool_connections=16,
-    retries={"mode": "standard", "total_max_attempts": 5},
-    tcp_keepalive=True,
-)
+CONFIG = Config(**signing.CLIENT_CONFIG)
 QUICK = Config(connect_timeout=1, read_timeout=0.5, retries={"total_max_attempts": 1})
 
 
@@ -62,8 +56,7 @@ def fixed(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
 def _session() -> Any:
     """Injector's session (aws._session: the stubs, its parser settings and body check)."""
     session = aws._session()
-    session.user_agent_extra = "injector/test"
-    session.set_credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "token")
+    signing.fix_session(session)
     return session
 
 

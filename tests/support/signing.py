@@ -252,6 +252,23 @@ class Raw:
         return self._body.read(amt)
 
 
+# The client configuration and identity every case is sent with (also by
+# tests/integration/test_transport_wire.py, which sends the same cases over sockets).
+CLIENT_CONFIG: dict[str, Any] = {
+    "connect_timeout": 3,
+    "read_timeout": 10,
+    "max_pool_connections": 16,
+    "retries": {"mode": "standard", "total_max_attempts": 5},
+    "tcp_keepalive": True,
+}
+
+
+def fix_session(session: Any) -> None:
+    """Give *session* the fixed credentials and user agent every case is signed with."""
+    session.user_agent_extra = "injector/test"
+    session.set_credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "token")
+
+
 def _fix_randomness() -> None:
     counter = iter(range(1, 1 << 30))
     uuid.uuid4 = lambda: uuid.UUID(int=next(counter))  # type: ignore[assignment]
@@ -316,15 +333,8 @@ def run(mode: str, models_dir: str | None) -> list[dict[str, Any]]:
     from botocore.config import Config
     from botocore.exceptions import ClientError
 
-    session.user_agent_extra = "injector/test"
-    session.set_credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "token")
-    config = Config(
-        connect_timeout=3,
-        read_timeout=10,
-        max_pool_connections=16,
-        retries={"mode": "standard", "total_max_attempts": 5},
-        tcp_keepalive=True,
-    )
+    fix_session(session)
+    config = Config(**CLIENT_CONFIG)
     results = []
     for endpoint in (None, ENDPOINT):
         for service, region, op, params, status, headers, body in CASES:

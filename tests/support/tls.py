@@ -24,7 +24,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-HOST = "127.0.0.1"
+from tests.support.loopback import HOST, LoopbackServer
+
 DAY = dt.timedelta(days=1)
 
 
@@ -116,48 +117,20 @@ def make_ca(
     return files
 
 
-class TlsRelay:
+class TlsRelay(LoopbackServer):
     """Terminate TLS on 127.0.0.1 and relay each connection to a plain upstream."""
+
+    SCHEME = "https"
+    NAME = "tls-relay"
 
     def __init__(self, upstream: str, files: TlsFiles) -> None:
         """Relay to *upstream* (``http://127.0.0.1:PORT``) with *files*' certificate."""
+        super().__init__()
         parts = urllib.parse.urlsplit(upstream)
         self.upstream = (parts.hostname or HOST, parts.port or 80)
         self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self._context.load_cert_chain(files.cert, files.key)
-        self._listener = socket.create_server((HOST, 0))
-        self._stopped = threading.Event()
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
         self.handshakes_failed = 0
-
-    @property
-    def url(self) -> str:
-        """Return ``https://127.0.0.1:PORT``."""
-        return f"https://{HOST}:{self._listener.getsockname()[1]}"
-
-    def start(self) -> TlsRelay:
-        """Accept connections in a daemon thread."""
-        threading.Thread(target=self._accept, name="tls-relay", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        """Stop accepting and cut every open connection."""
-        self._stopped.set()
-        with contextlib.suppress(OSError):
-            self._listener.close()
-        with self._lock:
-            for sock in self._sockets:
-                with contextlib.suppress(OSError):
-                    sock.close()
-
-    def _accept(self) -> None:
-        while not self._stopped.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
     def _serve(self, client: socket.socket) -> None:
         try:
@@ -168,8 +141,7 @@ class TlsRelay:
             client.close()
             return
         upstream = socket.create_connection(self.upstream)
-        with self._lock:
-            self._sockets += [secure, upstream]
+        self.track(secure, upstream)
         threading.Thread(target=_pipe, args=(upstream, secure), daemon=True).start()
         _pipe(secure, upstream)
 

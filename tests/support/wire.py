@@ -14,11 +14,11 @@ from __future__ import annotations
 import contextlib
 import socket
 import struct
-import threading
 import time
 from collections.abc import Callable
 
-HOST = "127.0.0.1"
+from tests.support.loopback import LoopbackServer
+
 KEEP, CLOSE, HANG, RESET = "keep", "close", "hang", "reset"
 Script = Callable[[bytes], tuple[bytes, str]]
 
@@ -44,49 +44,22 @@ def ok(_request: bytes) -> tuple[bytes, str]:
     return answer(), KEEP
 
 
-class Recorder:
+class Recorder(LoopbackServer):
     """The recording server (see the module docstring)."""
+
+    NAME = "recorder"
 
     def __init__(self, script: Script = ok) -> None:
         """Answer with *script*; nothing is accepted before start()."""
+        super().__init__()
         self.script = script
         self.requests: list[bytes] = []
         self.connections = 0
-        self._listener = socket.create_server((HOST, 0))
-        self._stopped = threading.Event()
-        self._lock = threading.Lock()
-        self._sockets: list[socket.socket] = []
 
-    @property
-    def url(self) -> str:
-        """Return ``http://127.0.0.1:PORT``."""
-        return f"http://{HOST}:{self._listener.getsockname()[1]}"
-
-    def start(self) -> Recorder:
-        """Accept connections in a daemon thread."""
-        threading.Thread(target=self._accept, name="recorder", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        """Stop accepting and close every connection."""
-        self._stopped.set()
-        with contextlib.suppress(OSError):
-            self._listener.close()
+    def _accepted(self, client: socket.socket) -> None:
         with self._lock:
-            for sock in self._sockets:
-                with contextlib.suppress(OSError):
-                    sock.close()
-
-    def _accept(self) -> None:
-        while not self._stopped.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            with self._lock:
-                self.connections += 1
-                self._sockets.append(client)
-            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+            self.connections += 1
+        self.track(client)
 
     def _serve(self, client: socket.socket) -> None:
         buffer = b""
